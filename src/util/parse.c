@@ -1,0 +1,61 @@
+/* util/parse.c: bounded number parsers (see parse.h). */
+#include "util/parse.h"
+
+#include <string.h>
+
+parse_rc_t parse_u64(const char **p, const char *end, uint64_t max, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+
+    if (s == end || !parse_is_digit(*s))
+        return PARSE_EMPTY;
+    for (; s < end && parse_is_digit(*s); s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (d > max || v > (max - d) / 10) /* v * 10 + d > max */
+            return PARSE_RANGE;
+        v = v * 10 + d;
+    }
+    *out = v;
+    *p = s;
+    return PARSE_OK;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+parse_rc_t parse_hex_u64(const char **p, const char *end, uint64_t max, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+
+    if (s == end || hexval(*s) < 0)
+        return PARSE_EMPTY;
+    for (; s < end && hexval(*s) >= 0; s++) {
+        unsigned d = (unsigned)hexval(*s);
+        if (d > max || v > (max - d) / 16)
+            return PARSE_RANGE;
+        v = v * 16 + d;
+    }
+    *out = v;
+    *p = s;
+    return PARSE_OK;
+}
+
+parse_rc_t parse_u64_str(const char *s, uint64_t max, uint64_t *out)
+{
+    const char *end = s + strlen(s);
+    const char *p = s;
+    parse_rc_t rc = parse_u64(&p, end, max, out);
+    if (rc != PARSE_OK)
+        return rc;
+    return p == end ? PARSE_OK : PARSE_SYNTAX;
+}
