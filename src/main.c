@@ -1,15 +1,254 @@
-/* main.c: the kura command line (serve, version, help). */
+/* main.c: the kura command line.
+ *   kura serve [--data DIR] [--listen HOST:PORT] [--region R] [--domain D] [--threads N]
+ *   kura fsck [--data DIR] [--repair]
+ *   kura version | kura --help
+ * docs/configuration.md documents each flag; keep the two in step. */
+#include "http/http.h"
+#include "router/router.h"
+#include "store/store.h"
+#include "util/config.h"
+#include "util/log.h"
+#include "util/parse.h"
+
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int main(int argc, char **argv);
 
+#define KURA_CONN_TIMEOUT_S 120
+#define KURA_HEAD_BYTES ((size_t)128 << 10) /* request line + headers per connection */
+#define KURA_MIN_THREADS 8
+
+static const char usage[] =
+    "kura — S3-compatible object storage, S3 Tables and SQL on your own machine\n"
+    "\n"
+    "usage:\n"
+    "  kura serve [--data DIR] [--listen HOST:PORT] [--region REGION] [--domain DOMAIN]\n"
+    "             [--threads N]\n"
+    "      Serve the S3 API (and kura's own endpoints) until SIGTERM or SIGINT.\n"
+    "      Defaults: --data ./data --listen 127.0.0.1:9000 --region us-east-1.\n"
+    "      Root credentials are generated on first start into DIR/credentials (0600)\n"
+    "      unless KURA_ACCESS_KEY_ID and KURA_SECRET_ACCESS_KEY are set.\n"
+    "  kura fsck [--data DIR] [--repair]\n"
+    "      Check blob reference counts against the index (server stopped);\n"
+    "      --repair removes orphaned blobs.\n"
+    "  kura version\n"
+    "  kura --help\n";
+
+static bool parse_listen(const char *s, kura_config_t *cfg)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s)
+        return false;
+    uint64_t port;
+    if (parse_u64_str(colon + 1, 65535, &port) != PARSE_OK)
+        return false;
+    size_t hl = (size_t)(colon - s);
+    char *host = malloc(hl + 1);
+    if (!host)
+        return false;
+    /* "[::1]:9000" -> "::1" */
+    if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+        memcpy(host, s + 1, hl - 2);
+        host[hl - 2] = '\0';
+    } else {
+        memcpy(host, s, hl);
+        host[hl] = '\0';
+    }
+    cfg->host = host;
+    cfg->port = (unsigned)port;
+    return true;
+}
+
+/* Parses the flags after the command. Returns false on a bad flag (printed). */
+static bool parse_flags(int argc, char **argv, kura_config_t *cfg, bool *repair)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--repair") == 0 && repair) {
+            *repair = true;
+            continue;
+        }
+        if (!v) {
+            fprintf(stderr, "kura: %s needs a value\n", a);
+            return false;
+        }
+        i++;
+        if (strcmp(a, "--data") == 0) {
+            cfg->data_dir = v;
+        } else if (strcmp(a, "--listen") == 0) {
+            if (!parse_listen(v, cfg)) {
+                fprintf(stderr, "kura: --listen wants HOST:PORT, got '%s'\n", v);
+                return false;
+            }
+        } else if (strcmp(a, "--region") == 0) {
+            cfg->region = v;
+        } else if (strcmp(a, "--domain") == 0) {
+            cfg->domain = v;
+        } else if (strcmp(a, "--threads") == 0) {
+            uint64_t n;
+            if (parse_u64_str(v, 1024, &n) != PARSE_OK || n == 0) {
+                fprintf(stderr, "kura: --threads wants 1..1024\n");
+                return false;
+            }
+            cfg->threads = (unsigned)n;
+        } else {
+            fprintf(stderr, "kura: unknown flag %s\n\n%s", a, usage);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void config_defaults(kura_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->data_dir = KURA_DEFAULT_DATA;
+    parse_listen(KURA_DEFAULT_LISTEN, cfg);
+    cfg->region = KURA_DEFAULT_REGION;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    /* Handlers block on fsync and blob I/O; group commit needs several
+     * requests in flight to batch them, so the pool is larger than the cores. */
+    cfg->threads = n > 0 && 4 * n > KURA_MIN_THREADS ? (unsigned)(4 * n) : KURA_MIN_THREADS;
+    cfg->inline_max_bytes = 8192;
+}
+
+static int open_data_dir(const kura_config_t *cfg)
+{
+    if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "kura: cannot create data directory %s: %s\n", cfg->data_dir,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void print_first_start(const kura_config_t *cfg)
+{
+    fprintf(stderr,
+            "\n"
+            "kura: first start: root credentials written to %s/credentials (mode 0600)\n"
+            "\n"
+            "  export AWS_ACCESS_KEY_ID=%s\n"
+            "  export AWS_SECRET_ACCESS_KEY=%s\n"
+            "  export AWS_DEFAULT_REGION=%s\n"
+            "  aws --endpoint-url http://%s:%u s3 mb s3://my-bucket\n"
+            "\n"
+            "  account id: %s\n\n",
+            cfg->data_dir, cfg->access_key, cfg->secret_key, cfg->region, cfg->host, cfg->port,
+            cfg->account_id);
+}
+
+static int cmd_serve(kura_config_t *cfg)
+{
+    if (open_data_dir(cfg) != 0)
+        return 1;
+    bool created = false;
+    if (!config_credentials_load(cfg, &created)) {
+        fprintf(stderr, "kura: cannot read or create %s/credentials: %s\n", cfg->data_dir,
+                strerror(errno));
+        return 1;
+    }
+    if (created)
+        print_first_start(cfg);
+
+    /* Signals are taken by sigwait below; every thread started from here on
+     * inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    store_opts_t so = {.inline_max_bytes = cfg->inline_max_bytes, .no_sync = cfg->no_sync};
+    store_t *st = NULL;
+    store_rc_t src = store_open(cfg->data_dir, &so, &st);
+    if (src != STORE_OK) {
+        fprintf(stderr, "kura: cannot open the store in %s: %s\n", cfg->data_dir,
+                store_rc_name(src));
+        return 1;
+    }
+    router_t *rt = router_new(cfg, st);
+    http_opts_t ho = {
+        .host = cfg->host,
+        .port = cfg->port,
+        .threads = cfg->threads,
+        .conn_timeout_s = KURA_CONN_TIMEOUT_S,
+        .max_header_bytes = KURA_HEAD_BYTES,
+    };
+    http_server_t *srv = rt ? http_server_start(&ho, &router_handlers, rt) : NULL;
+    if (!srv) {
+        router_free(rt);
+        store_close(st);
+        return 1;
+    }
+    log_info(NULL, "kura.serve", "listen=%s:%u data=%s region=%s threads=%u version=%s",
+             cfg->host, http_server_port(srv), cfg->data_dir, cfg->region, cfg->threads,
+             KURA_VERSION);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_info(NULL, "kura.stop", "signal=%d msg=\"draining in-flight requests\"", sig);
+    http_server_stop(srv);
+    router_free(rt);
+    store_close(st);
+    log_info(NULL, "kura.stopped", "msg=\"clean shutdown\"");
+    return 0;
+}
+
+static int cmd_fsck(kura_config_t *cfg, bool repair)
+{
+    store_opts_t so = {.inline_max_bytes = cfg->inline_max_bytes};
+    store_t *st = NULL;
+    store_rc_t rc = store_open(cfg->data_dir, &so, &st);
+    if (rc != STORE_OK) {
+        fprintf(stderr, "kura: cannot open the store in %s: %s\n", cfg->data_dir,
+                store_rc_name(rc));
+        return 1;
+    }
+    store_fsck_t f = {0};
+    rc = store_fsck(st, repair, &f);
+    store_close(st);
+    printf("blobs=%llu orphans=%llu missing=%llu bad_refcounts=%llu%s\n",
+           (unsigned long long)f.blobs, (unsigned long long)f.orphans,
+           (unsigned long long)f.missing, (unsigned long long)f.bad_refcounts,
+           repair ? " (orphans removed)" : "");
+    if (rc != STORE_OK)
+        return 1;
+    return f.missing || f.bad_refcounts || (f.orphans && !repair) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "version") == 0) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("kura %s\n", KURA_VERSION);
         return 0;
     }
-    fprintf(stderr, "usage: kura serve|version\n");
+    kura_config_t cfg;
+    config_defaults(&cfg);
+    bool repair = false;
+    if (strcmp(argv[1], "serve") == 0) {
+        if (!parse_flags(argc, argv, &cfg, NULL))
+            return 2;
+        return cmd_serve(&cfg);
+    }
+    if (strcmp(argv[1], "fsck") == 0) {
+        if (!parse_flags(argc, argv, &cfg, &repair))
+            return 2;
+        return cmd_fsck(&cfg, repair);
+    }
+    fprintf(stderr, "kura: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
 }

@@ -27,7 +27,18 @@ typedef struct {
     const auth_header_t *headers;
     size_t nheaders;
     int64_t now_s; /* server clock */
+    /* The whole body, when the HTTP layer buffered it before verification, or
+     * NULL. Needed only when the request has no x-amz-content-sha256 (non-S3
+     * clients never send it: their signature covers SHA-256 of the body). With
+     * neither, the signature is checked against the empty body's hash and
+     * auth_result_t says AUTH_PAYLOAD_SHA256 of "" for the body to match. */
+    const void *body;
+    size_t body_len;
 } auth_request_t;
+
+/* Longest secret access key accepted (AWS's are 40 characters). The secret
+ * lookup gets a buffer of AUTH_SECRET_MAX_BYTES + 1. */
+#define AUTH_SECRET_MAX_BYTES 256
 
 typedef enum {
     AUTH_OK = 0,
@@ -81,18 +92,43 @@ typedef bool (*auth_secret_fn)(void *arg, const char *access_key, char *secret, 
 bool auth_scope_service(const auth_request_t *req, char *service, size_t cap);
 
 /* Verifies the request's signature. AUTH_ANONYMOUS if unsigned. Presigned
- * URLs may live at most 7 days (X-Amz-Expires <= 604800). */
+ * URLs may live at most 7 days (X-Amz-Expires <= 604800).
+ * Header form: X-Amz-Date (else Date) within 15 min of now_s; the scope date
+ * must be that day; SignedHeaders must name host. Presigned form: each of
+ * X-Amz-Algorithm/Credential/Date/Expires/SignedHeaders/Signature exactly
+ * once, X-Amz-Date at most 15 min ahead, now_s <= date + expires.
+ * The region is reported in out->region, never checked here.
+ * Ownership: req and the strings it points to are borrowed; out is filled
+ *            (zeroed first; signing_key is wiped unless AUTH_OK).
+ * Returns:   AUTH_OK, AUTH_ANONYMOUS, AUTH_ERR_UNSUPPORTED (SigV2 "AWS
+ *            AKID:sig" or its query form, SigV4a, Bearer, header and query
+ *            signature together), AUTH_ERR_HEADER_MALFORMED,
+ *            AUTH_ERR_QUERY_PARAMS, AUTH_ERR_MISSING_AUTH (no usable date),
+ *            AUTH_ERR_SKEWED, AUTH_ERR_EXPIRED, AUTH_ERR_CONTENT_SHA256,
+ *            AUTH_ERR_ACCESS_KEY, AUTH_ERR_SIGNATURE.
+ * Payload:   with AUTH_PAYLOAD_SHA256 the caller must hash the body as it
+ *            streams and answer AUTH_ERR_SHA256_MISMATCH if it differs from
+ *            out->payload_sha256; the STREAMING modes go through
+ *            auth_chunked_*. */
 auth_rc_t auth_sigv4_verify(const auth_request_t *req, auth_secret_fn lookup, void *arg,
                             auth_result_t *out);
 
 /* Building blocks, exposed for tests and for signing (the CLI and the test
  * signer use them). canonical/string-to-sign are written NUL-terminated into
- * malloc'd strings the caller frees. */
+ * malloc'd strings the caller frees.
+ * auth_canonical_request: the path mode follows `service` (see the top of
+ * this file); X-Amz-Signature is never part of the canonical query. NULL on
+ * a malformed %-escape in the query, more than 1024 query parameters, or a
+ * result above 1 MiB.
+ * auth_signing_key: secret at most AUTH_SECRET_MAX_BYTES (asserted). */
 char *auth_canonical_request(const auth_request_t *req, const char *service,
                              const char *signed_headers, const char *payload_hash);
 void auth_signing_key(const char *secret, const char *date, const char *region,
                       const char *service, uint8_t out[32]);
-/* Signs a request in place of a client: returns the Authorization header value (malloc'd). */
+/* Signs a request in place of a client: returns the Authorization header
+ * value (malloc'd), "AWS4-HMAC-SHA256 Credential=AK/scope, SignedHeaders=...,
+ * Signature=...". NULL if amz_date is not 16 characters, the secret is too
+ * long or the canonical request cannot be built. */
 char *auth_sign_header(const auth_request_t *req, const char *access_key, const char *secret,
                        const char *region, const char *service, const char *amz_date,
                        const char *signed_headers, const char *payload_hash);
@@ -107,15 +143,31 @@ typedef bool (*auth_emit_fn)(void *arg, const void *p, size_t n);
 /* auth: the verified request (its payload mode says whether chunk
  * signatures and a trailer are expected). decoded_length: the value of
  * x-amz-decoded-content-length, or UINT64_MAX if absent. trailer_names: the
- * x-amz-trailer header value (comma separated) or NULL. */
+ * x-amz-trailer header value (comma separated) or NULL. When it names an
+ * x-amz-checksum-<algo> the decoder computes that checksum over the decoded
+ * payload and compares it with the trailer (AUTH_ERR_BAD_DIGEST); trailers
+ * it does not name are refused (AUTH_ERR_CHUNK_MALFORMED).
+ * Returns NULL when out of memory, when auth->payload is not one of the
+ * three STREAMING modes, or trailer_names lists more than 8 names or a name
+ * longer than 64 bytes (answer InvalidRequest).
+ * Limits: chunk header and trailer lines 512 bytes, a chunk 5 GiB, trailer
+ * values 256 bytes; past them, AUTH_ERR_CHUNK_MALFORMED. */
 auth_chunked_t *auth_chunked_new(const auth_result_t *auth, uint64_t decoded_length,
                                  const char *trailer_names);
 void auth_chunked_free(auth_chunked_t *c);
 /* Feeds wire bytes (any split). Emits decoded payload through emit. Stops at
- * the first error and keeps returning it. */
+ * the first error and keeps returning it.
+ * Emitted bytes are provisional: a chunk's signature follows its data, so
+ * nothing may be made visible until auth_chunked_finish() returns AUTH_OK.
+ * Returns: AUTH_OK, AUTH_ERR_CHUNK_MALFORMED (framing, bytes after the end),
+ *          AUTH_ERR_SIGNATURE (chunk or trailer signature),
+ *          AUTH_ERR_INCOMPLETE_BODY (more payload than decoded_length, a
+ *          declared trailer missing, or emit returned false),
+ *          AUTH_ERR_BAD_DIGEST (trailing checksum, checked when the trailer
+ *          section ends). */
 auth_rc_t auth_chunked_feed(auth_chunked_t *c, const void *p, size_t n, auth_emit_fn emit,
                             void *arg);
-/* At end of body: AUTH_INCOMPLETE_BODY unless the final chunk (and trailer,
+/* At end of body: AUTH_ERR_INCOMPLETE_BODY unless the final chunk (and trailer,
  * with its signature when signed) arrived and the decoded length matched. */
 auth_rc_t auth_chunked_finish(auth_chunked_t *c);
 /* A trailing header's value ("x-amz-checksum-crc32"), or NULL. Valid until free. */

@@ -59,10 +59,32 @@ const char *store_rc_name(store_rc_t rc);
 typedef struct {
     size_t inline_max_bytes; /* objects up to this size live in the index row; default 8192 */
     bool no_sync;            /* tests only: skip fsync (never in production) */
+    /* Tests only: initial LMDB map size (0: 1 GiB). The map grows by itself
+     * on demand (doubling, at most 16 GiB a step); this only lets a test make
+     * it grow early. */
+    size_t initial_map_bytes;
 } store_opts_t;
 
+/* Opens (creating if needed) the store in data_dir; opts NULL: defaults.
+ * Takes an exclusive flock on data_dir/store.lock (STORE_IO if another
+ * process holds it). Then it cleans up after a crash: removes everything in
+ * tmp/ and every blob file with no refcount row (a blob renamed into blobs/
+ * whose index commit never happened). Cost: one readdir of each blobs/xx/yy
+ * directory plus one B-tree lookup per blob file, i.e. O(blob files); about
+ * a second per few hundred thousand blobs on a warm cache.
+ * Returns STORE_OK, STORE_IO, STORE_CORRUPT, STORE_NOMEM. */
 store_rc_t store_open(const char *data_dir, const store_opts_t *opts, store_t **out);
 void store_close(store_t *st); /* NULL is a no-op; waits for in-flight commits */
+
+/* Counters since open, for tests and the health endpoint. */
+typedef struct {
+    uint64_t commits;   /* LMDB write transactions committed (one sync each) */
+    uint64_t mutations; /* mutations run (committed or not) */
+    uint64_t max_batch; /* most mutations in one commit */
+    uint64_t map_grows; /* times the map was enlarged */
+    uint64_t map_bytes; /* current map size */
+} store_stats_t;
+void store_stats(store_t *st, store_stats_t *out);
 
 /* ---- buckets ---------------------------------------------------------- */
 
@@ -72,6 +94,10 @@ typedef enum {
     STORE_VERSIONING_SUSPENDED,
 } store_versioning_t;
 
+/* Bucket names are 1..STORE_BUCKET_NAME_MAX bytes (S3 allows 63; the rest
+ * is room for internal buckets); the store checks only the length. */
+#define STORE_BUCKET_NAME_MAX 100
+
 typedef struct {
     const char *name;
     const char *region;
@@ -80,10 +106,13 @@ typedef struct {
     bool object_lock; /* created with object lock enabled */
 } store_bucket_t;
 
-store_rc_t store_bucket_create(store_t *st, const store_bucket_t *b); /* STORE_EXISTS */
+/* STORE_EXISTS, STORE_INVALID (name length). */
+store_rc_t store_bucket_create(store_t *st, const store_bucket_t *b);
 store_rc_t store_bucket_get(store_t *st, arena_t *a, const char *name, store_bucket_t *out);
 /* STORE_NO_BUCKET, STORE_NOT_EMPTY (any version, delete marker or upload). */
 store_rc_t store_bucket_delete(store_t *st, const char *name);
+/* STORE_NO_BUCKET; STORE_INVALID for ENABLED/SUSPENDED -> OFF (S3 never goes
+ * back to unversioned). */
 store_rc_t store_bucket_set_versioning(store_t *st, const char *name, store_versioning_t v);
 /* Buckets in name order, names > start_after (NULL: from the first).
  * cb returns false to stop. */
@@ -112,8 +141,13 @@ store_rc_t store_blob_finish(store_blob_t *w);
 void store_blob_abort(store_blob_t *w); /* NULL is a no-op */
 uint64_t store_blob_size(const store_blob_t *w);
 
-/* Open a blob for reading (read-only fd, caller closes). STORE_NOT_FOUND if gone. */
+/* Open a blob for reading (read-only fd, caller closes). STORE_NOT_FOUND if
+ * gone, STORE_INVALID if blob_id is not 32 lowercase hex. */
 store_rc_t store_blob_open(store_t *st, const char *blob_id, int *fd_out);
+
+/* References to a blob (versions and parts naming it; one per segment).
+ * 0 with STORE_OK when no row references it. STORE_INVALID for a bad id. */
+store_rc_t store_blob_refcount(store_t *st, const char *blob_id, uint64_t *n);
 
 /* ---- objects and versions --------------------------------------------- */
 
@@ -177,13 +211,20 @@ typedef struct {
 
 /* Write a new version (versioned bucket) or replace the null version.
  * out receives the stored row (version_id among it).
+ * Bytes: in->blob (obj.size must equal the blob's size), or copy_from (its
+ * segments gain a reference, inline bytes are copied; STORE_NOT_FOUND if its
+ * blobs were freed meanwhile), or neither for an empty object. obj.key must
+ * be 1..1024 bytes without NUL (STORE_INVALID). obj.mtime_ms is also "now"
+ * for the lock check of a replaced null version.
  * Returns STORE_OK, STORE_NO_BUCKET, STORE_PRECONDITION (if_match failed, or
  * if_none_match and the key exists), STORE_NOT_FOUND (if_match and no key),
  * STORE_LOCKED (replacing a locked null version), STORE_FULL, STORE_IO. */
 store_rc_t store_object_put(store_t *st, arena_t *a, const store_put_t *in, store_object_t *out);
 
 /* The latest version (version_id NULL) or a given one. STORE_NO_BUCKET,
- * STORE_NOT_FOUND. A delete marker is returned as such: the caller decides. */
+ * STORE_NOT_FOUND, STORE_INVALID (version_id neither "null" nor one this
+ * store could have issued: S3's "Invalid version id specified").
+ * A delete marker is returned as such: the caller decides. */
 store_rc_t store_object_get(store_t *st, arena_t *a, const char *bucket, const char *key,
                             size_t key_len, const char *version_id, store_object_t *out);
 
@@ -193,9 +234,12 @@ typedef struct {
 } store_delete_result_t;
 
 /* DeleteObject. version_id NULL: on a versioned bucket add a delete marker; on
- * an unversioned bucket remove the null version (nothing if absent: OK);
+ * an unversioned bucket remove the null version (nothing if absent: OK;
+ * out->version_id stays NULL: unversioned responses carry no version id);
  * suspended: replace the null version with a null delete marker.
- * version_id given: remove that version permanently (OK if absent).
+ * version_id given: remove that version permanently (OK if absent; out
+ * echoes the id, delete_marker tells whether the removed one was a marker).
+ * STORE_INVALID for a malformed version_id.
  * bypass_governance lets a GOVERNANCE lock be overridden.
  * STORE_LOCKED if a lock protects the version. */
 store_rc_t store_object_delete(store_t *st, arena_t *a, const char *bucket, const char *key,
@@ -204,12 +248,17 @@ store_rc_t store_object_delete(store_t *st, arena_t *a, const char *bucket, cons
 
 /* Replace tags, metadata or lock fields of one version in place (no new version).
  * `update` names the fields: STORE_UPD_TAGS, STORE_UPD_LOCK, STORE_UPD_LEGAL_HOLD. */
+/* version_id NULL: the latest (STORE_NOT_FOUND if it is a delete marker); a
+ * given delete marker: STORE_INVALID (S3: MethodNotAllowed). The store does
+ * not judge lock changes (shortening COMPLIANCE etc.): the handler does. */
 enum { STORE_UPD_TAGS = 1, STORE_UPD_LOCK = 2, STORE_UPD_LEGAL_HOLD = 4 };
 store_rc_t store_object_update(store_t *st, arena_t *a, const char *bucket, const char *key,
                                size_t key_len, const char *version_id, unsigned update,
                                const store_object_t *fields, store_object_t *out);
 
-/* Iteration. Keys in byte order, key > start_after (NULL/0: from the first)
+/* Iteration. The store reads a chunk of rows in a short read transaction,
+ * closes it, then calls back: callbacks may call any store function.
+ * Keys in byte order, key > start_after (NULL/0: from the first)
  * and starting with prefix. The callback sees the latest version of each key,
  * including delete markers (ListObjects skips them, ListObjectVersions and
  * the inventory want them). Returning STORE_ITER_SKIP with *skip filled skips
@@ -251,7 +300,13 @@ typedef struct {
 store_rc_t store_upload_create(store_t *st, arena_t *a, const char *bucket, store_upload_t *up);
 store_rc_t store_upload_get(store_t *st, arena_t *a, const char *bucket, const char *upload_id,
                             store_upload_t *out);
-/* Adds or replaces a part; the blob (or copy_from's bytes range) is consumed. */
+/* Adds or replaces a part (part_number 1..10000, else STORE_INVALID); the old
+ * part's blob reference is dropped. blob != NULL: a finished writer, consumed
+ * (a small one is written out as a file: parts are always blobs);
+ * part->size is taken from it. blob == NULL (UploadPartCopy): the part
+ * references part->seg, an existing blob range (refcount +1; STORE_NOT_FOUND
+ * if that blob is gone; an inline source must be copied into a blob by the
+ * caller). STORE_NOT_FOUND if the upload is gone. */
 store_rc_t store_upload_part_put(store_t *st, const char *bucket, const char *upload_id,
                                  const store_part_t *part, store_blob_t *blob);
 /* Parts in number order, numbers > after. */
@@ -266,7 +321,14 @@ store_rc_t store_upload_list(store_t *st, arena_t *a, const char *bucket, const 
 /* Makes the chosen parts (already validated by the caller) the object's new
  * version, referencing their blobs; unchosen parts are released. in->obj
  * carries size, etag, checksum, part sizes. STORE_NOT_FOUND if the upload is
- * gone (completed or aborted concurrently). */
+ * gone (completed or aborted concurrently).
+ * The new version takes its metadata (content headers, user metadata, tags,
+ * lock fields, checksum algorithm/type) from the upload's `meta`; from
+ * in->obj it takes mtime_ms, etag, owner, checksum_value (and checksum_type
+ * when set) and part_sizes (filled from the parts when parts_count == 0).
+ * Its size is the parts' total: in->obj.size must match (STORE_INVALID), as
+ * must every chosen number name an existing part. in->if_match /
+ * if_none_match apply as for a put; in->blob and copy_from must be NULL. */
 store_rc_t store_upload_complete(store_t *st, arena_t *a, const char *bucket,
                                  const char *upload_id, const uint32_t *part_numbers, size_t n,
                                  const store_put_t *in, store_object_t *out);
@@ -279,7 +341,12 @@ typedef struct {
 } store_fsck_t;
 
 /* Verifies blob refcounts against every reference in the index; reports
- * orphans (files no row references) and missing blobs. repair removes orphans. */
+ * orphans (files no row references) and missing blobs. repair removes orphans
+ * and rewrites refcount rows to the counted references (missing blobs cannot
+ * be repaired: the versions naming them stay, reads get STORE_NOT_FOUND).
+ * Runs inside the committer, so writes wait while it walks the whole index
+ * and blobs/: an operator tool, not a hot path. Blobs being written are
+ * never taken for orphans. */
 store_rc_t store_fsck(store_t *st, bool repair, store_fsck_t *out);
 
 #endif

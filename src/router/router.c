@@ -1,0 +1,243 @@
+/* router/router.c: service detection, authentication, payload pipeline (see
+ * router.h). The request states, each entered from the http phase named:
+ *   begin: kura path -> answered | auth failed -> answered
+ *          | service begin -> answered or RECEIVING
+ *   body:  RECEIVING: decode (aws-chunked), hash, pass to the service
+ *   end:   pipeline checks (chunk finish, payload hash) -> service end */
+#include "router/router.h"
+
+#include "auth/auth.h"
+#include "s3/s3.h"
+#include "util/codec.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct router {
+    const kura_config_t *cfg;
+    store_t *st;
+    s3_t *s3;
+};
+
+typedef enum { SVC_NONE = 0, SVC_S3, SVC_JSON } svc_t;
+
+typedef struct {
+    svc_t svc;
+    auth_result_t auth;
+    bool authed; /* auth holds a verified signature */
+    auth_chunked_t *chunked;
+    EVP_MD_CTX *sha; /* AUTH_PAYLOAD_SHA256: digest of the body as received */
+    s3_err_t pipe_err;
+    s3_req_t *s3q;
+} route_t;
+
+router_t *router_new(const kura_config_t *cfg, store_t *st)
+{
+    router_t *rt = calloc(1, sizeof *rt);
+    if (!rt)
+        return NULL;
+    rt->cfg = cfg;
+    rt->st = st;
+    rt->s3 = s3_new(cfg, st);
+    if (!rt->s3) {
+        free(rt);
+        return NULL;
+    }
+    return rt;
+}
+
+void router_free(router_t *rt)
+{
+    if (!rt)
+        return;
+    s3_free(rt->s3);
+    free(rt);
+}
+
+static bool lookup_secret(void *arg, const char *access_key, char *secret, size_t cap)
+{
+    const router_t *rt = arg;
+    if (strcmp(access_key, rt->cfg->access_key) != 0)
+        return false;
+    size_t n = strlen(rt->cfg->secret_key);
+    if (n >= cap)
+        return false;
+    memcpy(secret, rt->cfg->secret_key, n + 1);
+    return true;
+}
+
+static bool has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+
+/* JSON services (s3tables, backup, athena) are not served yet: they answer in
+ * their own error shape rather than S3's (NOTES-ON-ISSUES 6). */
+static void json_unknown_operation(http_req_t *r)
+{
+    r->status = 400;
+    r->err = "UnknownOperationException";
+    buf_reset(&r->out);
+    buf_puts(&r->out, "{\"__type\":\"UnknownOperationException\",\"message\":\"The operation is "
+                      "not supported by this server yet.\"}");
+    http_set_header(r, "Content-Type", "application/x-amz-json-1.1");
+    http_set_header(r, "x-amzn-ErrorType", "UnknownOperationException");
+}
+
+/* GET /kura/health and the reserved kura paths. Returns true if answered. */
+static bool kura_path(http_req_t *r)
+{
+    const char *p = r->raw_path;
+    if (strcmp(p, "/kura/health") == 0) {
+        r->svc = "kura";
+        r->op = "Health";
+        buf_puts(&r->out, "{\"status\":\"ok\"}\n");
+        http_set_header(r, "Content-Type", "application/json");
+        r->status = 200;
+        return true;
+    }
+    if (has_prefix(p, "/kura/") || strcmp(p, "/kura") == 0 || has_prefix(p, "/console") ||
+        has_prefix(p, "/iceberg/")) {
+        r->svc = "kura";
+        r->status = 404;
+        r->err = "NotFound";
+        buf_puts(&r->out, "{\"error\":{\"message\":\"No such kura endpoint\",\"code\":404}}\n");
+        http_set_header(r, "Content-Type", "application/json");
+        return true;
+    }
+    return false;
+}
+
+static auth_request_t auth_view(const http_req_t *r)
+{
+    auth_request_t a = {
+        .method = r->method,
+        .raw_path = r->raw_path,
+        .raw_query = r->raw_query,
+        .headers = r->headers,
+        .nheaders = r->nheaders,
+        .now_s = timefmt_now_ms() / 1000,
+    };
+    return a;
+}
+
+static bool route_begin(void *app, http_req_t *r, void **ctx)
+{
+    router_t *rt = app;
+    route_t *rs = arena_alloc(r->arena, sizeof *rs);
+    *ctx = rs;
+    if (!rs) {
+        s3_error(r, S3_ERR_INTERNAL, NULL);
+        return true;
+    }
+    if (kura_path(r))
+        return true;
+
+    auth_request_t ar = auth_view(r);
+    char service[33] = "";
+    bool signed_req = auth_scope_service(&ar, service, sizeof service);
+    if ((signed_req && strcmp(service, "s3") != 0) || http_header(r, "x-amz-target")) {
+        rs->svc = SVC_JSON;
+        r->svc = signed_req ? arena_strdup(r->arena, service) : "json";
+        json_unknown_operation(r);
+        return true;
+    }
+    rs->svc = SVC_S3;
+    r->svc = "s3";
+    auth_rc_t arc = auth_sigv4_verify(&ar, lookup_secret, rt, &rs->auth);
+    if (arc != AUTH_OK && arc != AUTH_ANONYMOUS) {
+        s3_error(r, s3_err_from_auth(arc), NULL);
+        return true;
+    }
+    rs->authed = arc == AUTH_OK;
+    if (rs->authed && strcmp(rs->auth.region, rt->cfg->region) != 0) {
+        char *msg = arena_printf(r->arena, "The authorization header is malformed; the region "
+                                           "'%s' is wrong; expecting '%s'",
+                                 rs->auth.region, rt->cfg->region);
+        s3_error(r, S3_ERR_AUTH_HEADER_MALFORMED, msg);
+        return true;
+    }
+    if (rs->authed) {
+        auth_payload_t pm = rs->auth.payload;
+        if (pm >= AUTH_PAYLOAD_STREAMING_SIGNED) {
+            const char *dl = http_header(r, "x-amz-decoded-content-length");
+            uint64_t decoded = UINT64_MAX;
+            if (dl) {
+                char *end;
+                unsigned long long v = strtoull(dl, &end, 10);
+                if (end != dl && !*end)
+                    decoded = v;
+            }
+            rs->chunked = auth_chunked_new(&rs->auth, decoded, http_header(r, "x-amz-trailer"));
+            if (!rs->chunked) {
+                s3_error(r, S3_ERR_INTERNAL, NULL);
+                return true;
+            }
+        } else if (pm == AUTH_PAYLOAD_SHA256) {
+            rs->sha = EVP_MD_CTX_new();
+            if (!rs->sha || EVP_DigestInit_ex(rs->sha, EVP_sha256(), NULL) != 1) {
+                s3_error(r, S3_ERR_INTERNAL, NULL);
+                return true;
+            }
+        }
+    }
+    return s3_begin(rt->s3, r, rs->authed ? &rs->auth : NULL, &rs->s3q);
+}
+
+static bool emit_to_s3(void *arg, const void *p, size_t n)
+{
+    route_t *rs = arg;
+    return s3_body(rs->s3q, p, n);
+}
+
+static bool route_body(void *app, http_req_t *r, void *ctx, const void *p, size_t n)
+{
+    (void)app, (void)r;
+    route_t *rs = ctx;
+    if (rs->pipe_err != S3_OK)
+        return true; /* discard; reported at the end */
+    if (rs->sha)
+        EVP_DigestUpdate(rs->sha, p, n);
+    if (rs->chunked) {
+        auth_rc_t rc = auth_chunked_feed(rs->chunked, p, n, emit_to_s3, rs);
+        if (rc != AUTH_OK)
+            rs->pipe_err = s3_err_from_auth(rc);
+        return true;
+    }
+    return s3_body(rs->s3q, p, n);
+}
+
+static void route_end(void *app, http_req_t *r, void *ctx)
+{
+    (void)app, (void)r;
+    route_t *rs = ctx;
+    s3_err_t err = rs->pipe_err;
+    if (err == S3_OK && rs->chunked) {
+        auth_rc_t rc = auth_chunked_finish(rs->chunked);
+        if (rc != AUTH_OK)
+            err = s3_err_from_auth(rc);
+    }
+    if (err == S3_OK && rs->sha) {
+        uint8_t d[32];
+        unsigned int len = 0;
+        char hex[65];
+        EVP_DigestFinal_ex(rs->sha, d, &len);
+        codec_hex(d, sizeof d, hex);
+        if (strcmp(hex, rs->auth.payload_sha256) != 0)
+            err = S3_ERR_CONTENT_SHA256_MISMATCH;
+    }
+    s3_end(rs->s3q, err, rs->chunked);
+}
+
+static void route_done(void *app, http_req_t *r, void *ctx)
+{
+    (void)app, (void)r;
+    route_t *rs = ctx;
+    if (!rs)
+        return;
+    s3_done(rs->s3q);
+    auth_chunked_free(rs->chunked);
+    EVP_MD_CTX_free(rs->sha);
+}
+
+const http_handlers_t router_handlers = {route_begin, route_body, route_end, route_done};
