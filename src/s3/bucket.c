@@ -144,7 +144,7 @@ static s3_err_t list_buckets_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_list_buckets = {"ListBuckets", list_buckets_begin, list_buckets_run};
+const s3_op_t s3_op_list_buckets = {"ListBuckets", false, list_buckets_begin, list_buckets_run};
 
 /* ---- CreateBucket ----------------------------------------------------- */
 
@@ -189,7 +189,7 @@ static s3_err_t create_bucket_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_create_bucket = {"CreateBucket", create_bucket_begin, create_bucket_run};
+const s3_op_t s3_op_create_bucket = {"CreateBucket", false, create_bucket_begin, create_bucket_run};
 
 /* ---- HeadBucket, DeleteBucket, GetBucketLocation ---------------------- */
 
@@ -211,7 +211,7 @@ static s3_err_t head_bucket_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_head_bucket = {"HeadBucket", no_body_begin, head_bucket_run};
+const s3_op_t s3_op_head_bucket = {"HeadBucket", false, no_body_begin, head_bucket_run};
 
 static s3_err_t delete_bucket_run(s3_req_t *q, const auth_chunked_t *t)
 {
@@ -223,7 +223,7 @@ static s3_err_t delete_bucket_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_delete_bucket = {"DeleteBucket", no_body_begin, delete_bucket_run};
+const s3_op_t s3_op_delete_bucket = {"DeleteBucket", false, no_body_begin, delete_bucket_run};
 
 static s3_err_t get_location_run(s3_req_t *q, const auth_chunked_t *t)
 {
@@ -246,4 +246,4 @@ static s3_err_t get_location_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_get_bucket_location = {"GetBucketLocation", no_body_begin, get_location_run};
+const s3_op_t s3_op_get_bucket_location = {"GetBucketLocation", false, no_body_begin, get_location_run};

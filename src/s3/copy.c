@@ -208,7 +208,7 @@ static s3_err_t copy_object_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_copy_object = {"CopyObject", copy_begin, copy_object_run};
+const s3_op_t s3_op_copy_object = {"CopyObject", false, copy_begin, copy_object_run};
 
 /* ---- UploadPartCopy --------------------------------------------------- */
 
@@ -337,4 +337,4 @@ static s3_err_t upload_part_copy_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_upload_part_copy = {"UploadPartCopy", copy_begin, upload_part_copy_run};
+const s3_op_t s3_op_upload_part_copy = {"UploadPartCopy", false, copy_begin, upload_part_copy_run};

@@ -106,4 +106,4 @@ static s3_err_t delete_objects_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_delete_objects = {"DeleteObjects", delete_objects_begin, delete_objects_run};
+const s3_op_t s3_op_delete_objects = {"DeleteObjects", false, delete_objects_begin, delete_objects_run};

@@ -77,6 +77,11 @@ static const s3_op_t *pick_bucket_op(const http_req_t *r, const char *m, const c
         return is(m, "GET") ? &s3_op_get_bucket_versioning
                : is(m, "PUT") ? &s3_op_put_bucket_versioning
                               : NULL;
+    if (is(sub, "cors"))
+        return is(m, "GET")      ? &s3_op_get_bucket_cors
+               : is(m, "PUT")    ? &s3_op_put_bucket_cors
+               : is(m, "DELETE") ? &s3_op_delete_bucket_cors
+                                 : NULL;
     if (is(sub, "object-lock"))
         return is(m, "GET")   ? &s3_op_get_object_lock_configuration
                : is(m, "PUT") ? &s3_op_put_object_lock_configuration
@@ -140,6 +145,8 @@ static const s3_op_t *pick_op(const s3_req_t *q)
     const char *sub = subresource_of(r);
     if (!q->bucket)
         return is(r->method, "GET") && !sub ? &s3_op_list_buckets : NULL;
+    if (is(r->method, "OPTIONS"))
+        return &s3_op_cors_preflight;
     if (!q->key)
         return pick_bucket_op(r, r->method, sub);
     return pick_object_op(r, r->method, sub);
@@ -267,7 +274,7 @@ bool s3_begin(s3_t *s, http_req_t *r, const auth_result_t *auth, s3_req_t **out)
     }
     r->op = q->op->name;
     /* Until bucket and IAM policies land, only the root credentials may act. */
-    if (!auth) {
+    if (!auth && !q->op->anonymous_ok) {
         s3_error(r, S3_ERR_ACCESS_DENIED, NULL);
         return true;
     }
@@ -324,6 +331,8 @@ void s3_end(s3_req_t *q, s3_err_t pre_err, const auth_chunked_t *trailers)
         rc = q->op->run(q, trailers);
     if (rc != S3_OK)
         s3_error(q->r, rc, q->err_msg);
+    if (q->op != &s3_op_cors_preflight)
+        s3_cors_actual(q->s3, q->r, q->bucket);
 }
 
 void s3_done(s3_req_t *q)

@@ -118,6 +118,11 @@ static const struct {
     [S3_ERR_NO_LOCK_CONFIGURATION_OBJECT] = {404, "NoSuchObjectLockConfiguration",
                                              "The specified object does not have a ObjectLock "
                                              "configuration"},
+    [S3_ERR_NO_SUCH_CORS] = {404, "NoSuchCORSConfiguration",
+                             "The CORS configuration does not exist"},
+    [S3_ERR_CORS_FORBIDDEN] = {403, "AccessForbidden", "CORSResponse: This CORS request is not "
+                                                       "allowed."},
+    [S3_ERR_BAD_REQUEST] = {400, "BadRequest", "Bad Request"},
     [S3_ERR_INVALID_BUCKET_STATE] = {409, "InvalidBucketState",
                                      "The request is not valid with the current state of the "
                                      "bucket."},

@@ -243,7 +243,7 @@ static s3_err_t list_v2_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_list_objects_v2 = {"ListObjectsV2", no_body_begin, list_v2_run};
+const s3_op_t s3_op_list_objects_v2 = {"ListObjectsV2", false, no_body_begin, list_v2_run};
 
 static s3_err_t list_v1_run(s3_req_t *q, const auth_chunked_t *t)
 {
@@ -288,4 +288,4 @@ static s3_err_t list_v1_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_list_objects = {"ListObjects", no_body_begin, list_v1_run};
+const s3_op_t s3_op_list_objects = {"ListObjects", false, no_body_begin, list_v1_run};

@@ -201,9 +201,9 @@ static s3_err_t get_lock_conf_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_put_object_lock_configuration = {"PutObjectLockConfiguration",
+const s3_op_t s3_op_put_object_lock_configuration = {"PutObjectLockConfiguration", false,
                                                      xml_body_begin, put_lock_conf_run};
-const s3_op_t s3_op_get_object_lock_configuration = {"GetObjectLockConfiguration",
+const s3_op_t s3_op_get_object_lock_configuration = {"GetObjectLockConfiguration", false,
                                                      no_body_begin, get_lock_conf_run};
 
 /* ---- retention and legal hold of one version -------------------------- */
@@ -346,11 +346,11 @@ static s3_err_t get_legal_hold_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_put_object_retention = {"PutObjectRetention", xml_body_begin,
+const s3_op_t s3_op_put_object_retention = {"PutObjectRetention", false, xml_body_begin,
                                             put_retention_run};
-const s3_op_t s3_op_get_object_retention = {"GetObjectRetention", no_body_begin,
+const s3_op_t s3_op_get_object_retention = {"GetObjectRetention", false, no_body_begin,
                                             get_retention_run};
-const s3_op_t s3_op_put_object_legal_hold = {"PutObjectLegalHold", xml_body_begin,
+const s3_op_t s3_op_put_object_legal_hold = {"PutObjectLegalHold", false, xml_body_begin,
                                              put_legal_hold_run};
-const s3_op_t s3_op_get_object_legal_hold = {"GetObjectLegalHold", no_body_begin,
+const s3_op_t s3_op_get_object_legal_hold = {"GetObjectLegalHold", false, no_body_begin,
                                              get_legal_hold_run};

@@ -98,7 +98,7 @@ static s3_err_t create_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_create_multipart_upload = {"CreateMultipartUpload", no_body_begin,
+const s3_op_t s3_op_create_multipart_upload = {"CreateMultipartUpload", false, no_body_begin,
                                                create_run};
 
 /* ---- UploadPart ------------------------------------------------------- */
@@ -171,7 +171,7 @@ static s3_err_t upload_part_run(s3_req_t *q, const auth_chunked_t *trailers)
     return S3_OK;
 }
 
-const s3_op_t s3_op_upload_part = {"UploadPart", upload_part_begin, upload_part_run};
+const s3_op_t s3_op_upload_part = {"UploadPart", false, upload_part_begin, upload_part_run};
 
 /* ---- CompleteMultipartUpload ------------------------------------------ */
 
@@ -378,7 +378,7 @@ static s3_err_t complete_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_complete_multipart_upload = {"CompleteMultipartUpload", complete_begin,
+const s3_op_t s3_op_complete_multipart_upload = {"CompleteMultipartUpload", false, complete_begin,
                                                  complete_run};
 
 /* ---- AbortMultipartUpload --------------------------------------------- */
@@ -397,7 +397,7 @@ static s3_err_t abort_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_abort_multipart_upload = {"AbortMultipartUpload", no_body_begin, abort_run};
+const s3_op_t s3_op_abort_multipart_upload = {"AbortMultipartUpload", false, no_body_begin, abort_run};
 
 /* ---- ListParts -------------------------------------------------------- */
 
@@ -471,7 +471,7 @@ static s3_err_t list_parts_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_list_parts = {"ListParts", no_body_begin, list_parts_run};
+const s3_op_t s3_op_list_parts = {"ListParts", false, no_body_begin, list_parts_run};
 
 /* ---- ListMultipartUploads --------------------------------------------- */
 
@@ -585,5 +585,5 @@ static s3_err_t list_uploads_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_list_multipart_uploads = {"ListMultipartUploads", no_body_begin,
+const s3_op_t s3_op_list_multipart_uploads = {"ListMultipartUploads", false, no_body_begin,
                                               list_uploads_run};

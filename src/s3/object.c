@@ -80,7 +80,7 @@ static s3_err_t put_object_run(s3_req_t *q, const auth_chunked_t *trailers)
     return S3_OK;
 }
 
-const s3_op_t s3_op_put_object = {"PutObject", put_object_begin, put_object_run};
+const s3_op_t s3_op_put_object = {"PutObject", false, put_object_begin, put_object_run};
 
 /* ---- GetObject, HeadObject -------------------------------------------- */
 
@@ -273,8 +273,8 @@ static s3_err_t get_object_run(s3_req_t *q, const auth_chunked_t *t)
     return open_segments(q, &o, range.first, range.last);
 }
 
-const s3_op_t s3_op_get_object = {"GetObject", no_body_begin, get_object_run};
-const s3_op_t s3_op_head_object = {"HeadObject", no_body_begin, get_object_run};
+const s3_op_t s3_op_get_object = {"GetObject", false, no_body_begin, get_object_run};
+const s3_op_t s3_op_head_object = {"HeadObject", false, no_body_begin, get_object_run};
 
 /* ---- DeleteObject ----------------------------------------------------- */
 
@@ -302,4 +302,4 @@ static s3_err_t delete_object_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_delete_object = {"DeleteObject", no_body_begin, delete_object_run};
+const s3_op_t s3_op_delete_object = {"DeleteObject", false, no_body_begin, delete_object_run};

@@ -47,6 +47,10 @@ struct s3_req {
 
 struct s3_op {
     const char *name;
+    /* Answered without credentials too: the CORS preflight, browser POST
+     * uploads (their signature is in the form). Everything else needs a
+     * signature until bucket policies grant anonymous access. */
+    bool anonymous_ok;
     /* After routing: validate the head, set up the body. Return S3_OK to go on. */
     s3_err_t (*begin)(s3_req_t *q);
     /* The body is complete: run. Writes the response or returns an error. */
@@ -65,7 +69,11 @@ extern const s3_op_t s3_op_list_buckets, s3_op_create_bucket, s3_op_head_bucket,
     s3_op_get_bucket_versioning, s3_op_put_bucket_versioning, s3_op_list_object_versions,
     s3_op_put_object_lock_configuration, s3_op_get_object_lock_configuration,
     s3_op_put_object_retention, s3_op_get_object_retention, s3_op_put_object_legal_hold,
-    s3_op_get_object_legal_hold;
+    s3_op_get_object_legal_hold, s3_op_put_bucket_cors, s3_op_get_bucket_cors,
+    s3_op_delete_bucket_cors, s3_op_cors_preflight;
+
+/* CORS headers for an actual (non-preflight) request carrying Origin. */
+void s3_cors_actual(s3_t *s, http_req_t *r, const char *bucket);
 
 /* x-amz-object-lock-{mode,retain-until-date,legal-hold} of a write, or the
  * bucket's default retention, into o (s3/lock.c). */

@@ -232,11 +232,11 @@ static s3_err_t get_object_tagging_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_put_object_tagging = {"PutObjectTagging", xml_body_begin,
+const s3_op_t s3_op_put_object_tagging = {"PutObjectTagging", false, xml_body_begin,
                                           put_object_tagging_run};
-const s3_op_t s3_op_get_object_tagging = {"GetObjectTagging", no_body_begin,
+const s3_op_t s3_op_get_object_tagging = {"GetObjectTagging", false, no_body_begin,
                                           get_object_tagging_run};
-const s3_op_t s3_op_delete_object_tagging = {"DeleteObjectTagging", no_body_begin,
+const s3_op_t s3_op_delete_object_tagging = {"DeleteObjectTagging", false, no_body_begin,
                                              delete_object_tagging_run};
 
 /* ---- bucket tagging: the canonical document is stored as conf "tagging" */
@@ -288,9 +288,9 @@ static s3_err_t delete_bucket_tagging_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_put_bucket_tagging = {"PutBucketTagging", xml_body_begin,
+const s3_op_t s3_op_put_bucket_tagging = {"PutBucketTagging", false, xml_body_begin,
                                           put_bucket_tagging_run};
-const s3_op_t s3_op_get_bucket_tagging = {"GetBucketTagging", no_body_begin,
+const s3_op_t s3_op_get_bucket_tagging = {"GetBucketTagging", false, no_body_begin,
                                           get_bucket_tagging_run};
-const s3_op_t s3_op_delete_bucket_tagging = {"DeleteBucketTagging", no_body_begin,
+const s3_op_t s3_op_delete_bucket_tagging = {"DeleteBucketTagging", false, no_body_begin,
                                              delete_bucket_tagging_run};

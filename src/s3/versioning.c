@@ -79,9 +79,9 @@ static s3_err_t put_versioning_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_get_bucket_versioning = {"GetBucketVersioning", no_body_begin,
+const s3_op_t s3_op_get_bucket_versioning = {"GetBucketVersioning", false, no_body_begin,
                                              get_versioning_run};
-const s3_op_t s3_op_put_bucket_versioning = {"PutBucketVersioning", xml_body_begin,
+const s3_op_t s3_op_put_bucket_versioning = {"PutBucketVersioning", false, xml_body_begin,
                                              put_versioning_run};
 
 /* ---- ListObjectVersions ----------------------------------------------- */
@@ -245,5 +245,5 @@ static s3_err_t list_versions_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_list_object_versions = {"ListObjectVersions", no_body_begin,
+const s3_op_t s3_op_list_object_versions = {"ListObjectVersions", false, no_body_begin,
                                             list_versions_run};
