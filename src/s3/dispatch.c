@@ -53,6 +53,9 @@ static bool is(const char *a, const char *b) { return strcmp(a, b) == 0; }
 static const s3_op_t *pick_bucket_op(const http_req_t *r, const char *m, const char *sub)
 {
     if (!sub) {
+        const char *ct = http_header(r, "content-type");
+        if (is(m, "POST") && ct && strncasecmp(ct, "multipart/form-data", 19) == 0)
+            return &s3_op_post_object;
         if (is(m, "PUT"))
             return &s3_op_create_bucket;
         if (is(m, "HEAD"))
@@ -306,6 +309,8 @@ bool s3_body(s3_req_t *q, const void *p, size_t n)
         if (!buf_ok(&q->body))
             q->body_err = S3_ERR_MALFORMED_XML;
         break;
+    case S3_BODY_CUSTOM:
+        return q->sink(q, p, n);
     case S3_BODY_BLOB: {
         store_rc_t rc = store_blob_write(q->blob, p, n);
         if (rc != STORE_OK) {
@@ -339,6 +344,7 @@ void s3_done(s3_req_t *q)
 {
     if (!q)
         return;
+    s3_post_release(q);
     store_blob_abort(q->blob);
     q->blob = NULL;
     if (q->md5_on)

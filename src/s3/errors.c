@@ -123,6 +123,12 @@ static const struct {
     [S3_ERR_CORS_FORBIDDEN] = {403, "AccessForbidden", "CORSResponse: This CORS request is not "
                                                        "allowed."},
     [S3_ERR_BAD_REQUEST] = {400, "BadRequest", "Bad Request"},
+    [S3_ERR_INVALID_POLICY_DOCUMENT] = {400, "InvalidPolicyDocument",
+                                        "The content of the form does not meet the conditions "
+                                        "specified in the policy document."},
+    [S3_ERR_MALFORMED_POST] = {400, "MalformedPOSTRequest",
+                               "The body of your POST request is not well-formed "
+                               "multipart/form-data."},
     [S3_ERR_INVALID_BUCKET_STATE] = {409, "InvalidBucketState",
                                      "The request is not valid with the current state of the "
                                      "bucket."},

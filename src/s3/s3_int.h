@@ -19,7 +19,7 @@ struct s3 {
     store_t *st;
 };
 
-typedef enum { S3_BODY_NONE = 0, S3_BODY_BUFFER, S3_BODY_BLOB } s3_body_mode_t;
+typedef enum { S3_BODY_NONE = 0, S3_BODY_BUFFER, S3_BODY_BLOB, S3_BODY_CUSTOM } s3_body_mode_t;
 
 typedef struct s3_op s3_op_t;
 
@@ -33,6 +33,7 @@ struct s3_req {
     size_t key_len;
 
     s3_body_mode_t body_mode;
+    bool (*sink)(s3_req_t *q, const void *p, size_t n); /* S3_BODY_CUSTOM */
     buf_t body;             /* S3_BODY_BUFFER */
     store_blob_t *blob;     /* S3_BODY_BLOB */
     uint64_t expect_bytes;  /* decoded payload length announced, or UINT64_MAX */
@@ -70,7 +71,10 @@ extern const s3_op_t s3_op_list_buckets, s3_op_create_bucket, s3_op_head_bucket,
     s3_op_put_object_lock_configuration, s3_op_get_object_lock_configuration,
     s3_op_put_object_retention, s3_op_get_object_retention, s3_op_put_object_legal_hold,
     s3_op_get_object_legal_hold, s3_op_put_bucket_cors, s3_op_get_bucket_cors,
-    s3_op_delete_bucket_cors, s3_op_cors_preflight;
+    s3_op_delete_bucket_cors, s3_op_cors_preflight, s3_op_post_object;
+
+/* Frees a PostObject's form parser state (s3_done). */
+void s3_post_release(s3_req_t *q);
 
 /* CORS headers for an actual (non-preflight) request carrying Origin. */
 void s3_cors_actual(s3_t *s, http_req_t *r, const char *bucket);

@@ -430,7 +430,10 @@ store_rc_t ref_drop_object(store_txn_t *t, const store_object_t *o)
 
 static bool hex2(const char *s)
 {
-    return strlen(s) == 2 && blob_id_ok(s, 2);
+    for (int i = 0; i < 2; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return s[2] == 0;
 }
 
 store_rc_t blob_walk(store_t *st, void (*cb)(void *arg, const char *id), void *arg)

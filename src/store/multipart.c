@@ -554,7 +554,7 @@ store_rc_t store_upload_list(store_t *st, arena_t *a, const char *bucket, const 
             rc = STORE_NOMEM;
             break;
         }
-        if (all[n].key_len >= prelen && memcmp(all[n].key, prefix, prelen) == 0)
+        if (!prelen || (all[n].key_len >= prelen && memcmp(all[n].key, prefix, prelen) == 0))
             n++;
     }
     if (rc == STORE_OK && e && e != MDB_NOTFOUND)
