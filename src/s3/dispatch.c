@@ -80,6 +80,15 @@ static const s3_op_t *pick_bucket_op(const http_req_t *r, const char *m, const c
         return is(m, "GET") ? &s3_op_get_bucket_versioning
                : is(m, "PUT") ? &s3_op_put_bucket_versioning
                               : NULL;
+    if (is(sub, "acl"))
+        return is(m, "GET") ? &s3_op_get_bucket_acl : is(m, "PUT") ? &s3_op_put_bucket_acl : NULL;
+    if (is(sub, "ownershipControls"))
+        return is(m, "GET")      ? &s3_op_get_bucket_ownership_controls
+               : is(m, "PUT")    ? &s3_op_put_bucket_ownership_controls
+               : is(m, "DELETE") ? &s3_op_delete_bucket_ownership_controls
+                                 : NULL;
+    if (is(sub, "requestPayment"))
+        return is(m, "GET") ? &s3_op_get_bucket_request_payment : NULL;
     if (is(sub, "cors"))
         return is(m, "GET")      ? &s3_op_get_bucket_cors
                : is(m, "PUT")    ? &s3_op_put_bucket_cors
@@ -126,6 +135,10 @@ static const s3_op_t *pick_object_op(const http_req_t *r, const char *m, const c
             return &s3_op_abort_multipart_upload;
         return NULL;
     }
+    if (is(sub, "acl"))
+        return is(m, "GET") ? &s3_op_get_object_acl : is(m, "PUT") ? &s3_op_put_object_acl : NULL;
+    if (is(sub, "attributes"))
+        return is(m, "GET") ? &s3_op_get_object_attributes : NULL;
     if (is(sub, "retention"))
         return is(m, "GET")   ? &s3_op_get_object_retention
                : is(m, "PUT") ? &s3_op_put_object_retention

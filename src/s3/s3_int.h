@@ -71,7 +71,11 @@ extern const s3_op_t s3_op_list_buckets, s3_op_create_bucket, s3_op_head_bucket,
     s3_op_put_object_lock_configuration, s3_op_get_object_lock_configuration,
     s3_op_put_object_retention, s3_op_get_object_retention, s3_op_put_object_legal_hold,
     s3_op_get_object_legal_hold, s3_op_put_bucket_cors, s3_op_get_bucket_cors,
-    s3_op_delete_bucket_cors, s3_op_cors_preflight, s3_op_post_object;
+    s3_op_delete_bucket_cors, s3_op_cors_preflight, s3_op_post_object, s3_op_get_bucket_acl,
+    s3_op_get_object_acl, s3_op_put_bucket_acl, s3_op_put_object_acl,
+    s3_op_put_bucket_ownership_controls, s3_op_get_bucket_ownership_controls,
+    s3_op_delete_bucket_ownership_controls, s3_op_get_bucket_request_payment,
+    s3_op_get_object_attributes;
 
 /* Frees a PostObject's form parser state (s3_done). */
 void s3_post_release(s3_req_t *q);

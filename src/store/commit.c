@@ -12,6 +12,7 @@
 
 #include "util/log.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -167,6 +168,8 @@ void store_committer_stop(store_t *st)
 store_rc_t store_mutate(store_t *st, store_mut_fn fn, void *arg)
 {
     store_mut_t m;
+    /* A mutation fn calling back into a mutating call would wait for itself. */
+    assert(!st->committer_started || !pthread_equal(pthread_self(), st->committer));
     memset(&m, 0, sizeof m);
     m.fn = fn;
     m.arg = arg;

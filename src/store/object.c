@@ -523,9 +523,10 @@ store_rc_t store_object_delete(store_t *st, arena_t *a, const char *bucket, cons
                                int64_t now_ms, store_delete_result_t *out)
 {
     uint64_t seq;
+    store_delete_result_t ignored;
     del_arg_t d = {.a = a, .bucket = bucket, .key = key, .klen = key_len,
                    .version_id = version_id, .bypass = bypass_governance, .now_ms = now_ms,
-                   .out = out};
+                   .out = out ? out : &ignored};
     if (!store_bucket_name_ok(bucket) || !store_key_ok(key, key_len))
         return STORE_INVALID;
     if (version_id && strcmp(version_id, "null") != 0 && !version_id_seq(version_id, &seq))

@@ -210,7 +210,9 @@ typedef struct {
 } store_put_t;
 
 /* Write a new version (versioned bucket) or replace the null version.
- * out receives the stored row (version_id among it).
+ * out receives the stored row (version_id among it); it may be NULL.
+ * Cost: replacing the null version scans the key's versions (one in an
+ * unversioned bucket; all of them in a suspended one).
  * Bytes: in->blob (obj.size must equal the blob's size), or copy_from (its
  * segments gain a reference, inline bytes are copied; STORE_NOT_FOUND if its
  * blobs were freed meanwhile), or neither for an empty object. obj.key must
@@ -239,7 +241,7 @@ typedef struct {
  * suspended: replace the null version with a null delete marker.
  * version_id given: remove that version permanently (OK if absent; out
  * echoes the id, delete_marker tells whether the removed one was a marker).
- * STORE_INVALID for a malformed version_id.
+ * STORE_INVALID for a malformed version_id. out may be NULL.
  * bypass_governance lets a GOVERNANCE lock be overridden.
  * STORE_LOCKED if a lock protects the version. */
 store_rc_t store_object_delete(store_t *st, arena_t *a, const char *bucket, const char *key,
