@@ -5,6 +5,7 @@
  * docs/configuration.md documents each flag; keep the two in step. */
 #include "http/http.h"
 #include "router/router.h"
+#include "s3/s3.h"
 #include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -29,11 +30,13 @@ static const char usage[] =
     "\n"
     "usage:\n"
     "  kura serve [--data DIR] [--listen HOST:PORT] [--region REGION] [--domain DOMAIN]\n"
-    "             [--threads N]\n"
+    "             [--threads N] [--lifecycle-interval SECONDS] [--test-clock]\n"
     "      Serve the S3 API (and kura's own endpoints) until SIGTERM or SIGINT.\n"
     "      Defaults: --data ./data --listen 127.0.0.1:9000 --region us-east-1.\n"
     "      Root credentials are generated on first start into DIR/credentials (0600)\n"
     "      unless KURA_ACCESS_KEY_ID and KURA_SECRET_ACCESS_KEY are set.\n"
+    "      --test-clock lets POST /kura/admin/clock advance the service clock\n"
+    "      (retention, lifecycle): for tests, never for production.\n"
     "  kura fsck [--data DIR] [--repair]\n"
     "      Check blob reference counts against the index (server stopped);\n"
     "      --repair removes orphaned blobs.\n"
@@ -75,6 +78,10 @@ static bool parse_flags(int argc, char **argv, kura_config_t *cfg, bool *repair)
             *repair = true;
             continue;
         }
+        if (strcmp(a, "--test-clock") == 0 && !repair) {
+            cfg->test_clock = true;
+            continue;
+        }
         if (!v) {
             fprintf(stderr, "kura: %s needs a value\n", a);
             return false;
@@ -91,6 +98,13 @@ static bool parse_flags(int argc, char **argv, kura_config_t *cfg, bool *repair)
             cfg->region = v;
         } else if (strcmp(a, "--domain") == 0) {
             cfg->domain = v;
+        } else if (strcmp(a, "--lifecycle-interval") == 0) {
+            uint64_t n;
+            if (parse_u64_str(v, 86400 * 7, &n) != PARSE_OK || n == 0) {
+                fprintf(stderr, "kura: --lifecycle-interval wants 1..604800 seconds\n");
+                return false;
+            }
+            cfg->lifecycle_interval_s = (unsigned)n;
         } else if (strcmp(a, "--threads") == 0) {
             uint64_t n;
             if (parse_u64_str(v, 1024, &n) != PARSE_OK || n == 0) {
@@ -117,6 +131,7 @@ static void config_defaults(kura_config_t *cfg)
      * requests in flight to batch them, so the pool is larger than the cores. */
     cfg->threads = n > 0 && 4 * n > KURA_MIN_THREADS ? (unsigned)(4 * n) : KURA_MIN_THREADS;
     cfg->inline_max_bytes = 8192;
+    cfg->lifecycle_interval_s = KURA_DEFAULT_LIFECYCLE_INTERVAL_S;
 }
 
 static int open_data_dir(const kura_config_t *cfg)
@@ -167,7 +182,7 @@ static int cmd_serve(kura_config_t *cfg)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    store_opts_t so = {.inline_max_bytes = cfg->inline_max_bytes, .no_sync = cfg->no_sync};
+    store_opts_t so = {.inline_max_bytes = cfg->inline_max_bytes};
     store_t *st = NULL;
     store_rc_t src = store_open(cfg->data_dir, &so, &st);
     if (src != STORE_OK) {
@@ -189,6 +204,7 @@ static int cmd_serve(kura_config_t *cfg)
         store_close(st);
         return 1;
     }
+    s3_lifecycle_worker_t *lc = s3_lifecycle_start(router_s3(rt), (int64_t)cfg->lifecycle_interval_s * 1000);
     log_info(NULL, "kura.serve", "listen=%s:%u data=%s region=%s threads=%u version=%s",
              cfg->host, http_server_port(srv), cfg->data_dir, cfg->region, cfg->threads,
              KURA_VERSION);
@@ -197,6 +213,7 @@ static int cmd_serve(kura_config_t *cfg)
     sigwait(&sigs, &sig);
     log_info(NULL, "kura.stop", "signal=%d msg=\"draining in-flight requests\"", sig);
     http_server_stop(srv);
+    s3_lifecycle_stop(lc);
     router_free(rt);
     store_close(st);
     log_info(NULL, "kura.stopped", "msg=\"clean shutdown\"");

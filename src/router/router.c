@@ -8,11 +8,14 @@
 
 #include "auth/auth.h"
 #include "s3/s3.h"
+#include "util/clock.h"
 #include "util/codec.h"
 #include "util/log.h"
+#include "util/parse.h"
 #include "util/timefmt.h"
 
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +52,8 @@ router_t *router_new(const kura_config_t *cfg, store_t *st)
     return rt;
 }
 
+struct s3 *router_s3(router_t *rt) { return rt->s3; }
+
 void router_free(router_t *rt)
 {
     if (!rt)
@@ -84,8 +89,71 @@ static void json_unknown_operation(http_req_t *r)
     http_set_header(r, "x-amzn-ErrorType", "UnknownOperationException");
 }
 
+static void kura_json(http_req_t *r, unsigned status, const char *err, const char *body)
+{
+    r->status = status;
+    r->err = err;
+    buf_reset(&r->out);
+    buf_puts(&r->out, body);
+    buf_putc(&r->out, '\n');
+    http_set_header(r, "Content-Type", "application/json");
+}
+
+static auth_request_t auth_view(const http_req_t *r);
+
+/* /kura/admin/...: root-signed requests only. */
+static void kura_admin(router_t *rt, http_req_t *r)
+{
+    r->op = "Admin";
+    auth_request_t ar = auth_view(r);
+    auth_result_t res;
+    auth_rc_t arc = auth_sigv4_verify(&ar, lookup_secret, rt, &res);
+    if (arc != AUTH_OK) {
+        kura_json(r, 403, "AccessDenied",
+                  "{\"error\":{\"code\":\"AccessDenied\",\"message\":\"admin calls need the "
+                  "root credentials\"}}");
+        return;
+    }
+    const char *p = r->raw_path;
+    char body[160];
+    if (strcmp(p, "/kura/admin/lifecycle") == 0 && strcmp(r->method, "POST") == 0) {
+        r->op = "AdminLifecycleRun";
+        snprintf(body, sizeof body, "{\"actions\":%zu}", s3_lifecycle_run(rt->s3));
+        kura_json(r, 200, NULL, body);
+        return;
+    }
+    if (strcmp(p, "/kura/admin/clock") == 0) {
+        r->op = "AdminClock";
+        if (strcmp(r->method, "POST") == 0) {
+            const char *adv = http_param_value(r, "advance");
+            uint64_t secs;
+            if (!rt->cfg->test_clock) {
+                kura_json(r, 403, "AccessDenied",
+                          "{\"error\":{\"code\":\"AccessDenied\",\"message\":\"the service "
+                          "clock can be advanced only when kura runs with --test-clock\"}}");
+                return;
+            }
+            if (!adv || parse_u64_str(adv, (uint64_t)100 * 365 * 86400, &secs) != PARSE_OK) {
+                kura_json(r, 400, "InvalidArgument",
+                          "{\"error\":{\"code\":\"InvalidArgument\",\"message\":\"advance "
+                          "wants whole seconds\"}}");
+                return;
+            }
+            clock_advance_ms((int64_t)secs * 1000);
+        }
+        char iso[TIMEFMT_ISO_LEN];
+        timefmt_iso8601_ms(clock_now_ms(), iso);
+        snprintf(body, sizeof body, "{\"now\":\"%s\",\"offset_ms\":%lld}", iso,
+                 (long long)clock_offset_ms());
+        kura_json(r, 200, NULL, body);
+        return;
+    }
+    kura_json(r, 404, "NotFound",
+              "{\"error\":{\"code\":\"NotFound\",\"message\":\"No such kura endpoint\"}}");
+}
+
 /* GET /kura/health and the reserved kura paths. Returns true if answered. */
-static bool kura_path(http_req_t *r)
+static bool kura_path(router_t *rt, http_req_t *r)
 {
     const char *p = r->raw_path;
     if (strcmp(p, "/kura/health") == 0) {
@@ -94,6 +162,11 @@ static bool kura_path(http_req_t *r)
         buf_puts(&r->out, "{\"status\":\"ok\"}\n");
         http_set_header(r, "Content-Type", "application/json");
         r->status = 200;
+        return true;
+    }
+    if (has_prefix(p, "/kura/admin/")) {
+        r->svc = "kura";
+        kura_admin(rt, r);
         return true;
     }
     if (has_prefix(p, "/kura/") || strcmp(p, "/kura") == 0 || has_prefix(p, "/console") ||
@@ -130,7 +203,7 @@ static bool route_begin(void *app, http_req_t *r, void **ctx)
         s3_error(r, S3_ERR_INTERNAL, NULL);
         return true;
     }
-    if (kura_path(r))
+    if (kura_path(rt, r))
         return true;
 
     auth_request_t ar = auth_view(r);

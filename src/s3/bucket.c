@@ -3,6 +3,7 @@
  * "General purpose bucket naming rules"). */
 #include "s3/s3_int.h"
 
+#include "util/clock.h"
 #include "util/codec.h"
 #include "util/parse.h"
 #include "util/timefmt.h"
@@ -176,7 +177,7 @@ static s3_err_t create_bucket_run(s3_req_t *q, const auth_chunked_t *t)
     store_bucket_t b = {
         .name = q->bucket,
         .region = region,
-        .created_ms = timefmt_now_ms(),
+        .created_ms = clock_now_ms(),
         .versioning = lock_on ? STORE_VERSIONING_ENABLED : STORE_VERSIONING_OFF,
         .object_lock = lock_on,
     };

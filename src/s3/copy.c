@@ -7,6 +7,7 @@
  * exactly its bytes. */
 #include "s3/s3_int.h"
 
+#include "util/clock.h"
 #include "http/range.h"
 #include "util/parse.h"
 #include "util/timefmt.h"
@@ -171,7 +172,7 @@ static s3_err_t copy_object_run(s3_req_t *q, const auth_chunked_t *t)
     o->checksum_type = src.obj.checksum_type;
     o->parts_count = src.obj.parts_count;
     o->part_sizes = src.obj.part_sizes;
-    o->mtime_ms = timefmt_now_ms();
+    o->mtime_ms = clock_now_ms();
     o->owner = q->s3->cfg->account_id;
     o->lock_mode = NULL;
     o->lock_until_ms = 0;
@@ -312,7 +313,7 @@ static s3_err_t upload_part_copy_run(s3_req_t *q, const auth_chunked_t *t)
     store_part_t part = {
         .part_number = part_number,
         .size = q->got_bytes,
-        .mtime_ms = timefmt_now_ms(),
+        .mtime_ms = clock_now_ms(),
         .etag = p.etag,
         .checksum_value = p.ck_b64,
     };

@@ -2,6 +2,7 @@
  * request, each deleted as DeleteObject would, errors reported per key. */
 #include "s3/s3_int.h"
 
+#include "util/clock.h"
 #include "util/timefmt.h"
 #include "util/xml.h"
 #include "util/xmlw.h"
@@ -73,7 +74,7 @@ static s3_err_t delete_objects_run(s3_req_t *q, const auth_chunked_t *t)
         }
         store_delete_result_t res = {0};
         store_rc_t src = store_object_delete(q->s3->st, r->arena, q->bucket, kn->text,
-                                             kn->text_len, vid, bypass, timefmt_now_ms(), &res);
+                                             kn->text_len, vid, bypass, clock_now_ms(), &res);
         if (src == STORE_INVALID) {
             entry_error(out, kn->text, kn->text_len, vid, "NoSuchVersion",
                         "The specified version does not exist.");

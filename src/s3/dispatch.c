@@ -89,6 +89,11 @@ static const s3_op_t *pick_bucket_op(const http_req_t *r, const char *m, const c
                                  : NULL;
     if (is(sub, "requestPayment"))
         return is(m, "GET") ? &s3_op_get_bucket_request_payment : NULL;
+    if (is(sub, "lifecycle"))
+        return is(m, "GET")      ? &s3_op_get_bucket_lifecycle
+               : is(m, "PUT")    ? &s3_op_put_bucket_lifecycle
+               : is(m, "DELETE") ? &s3_op_delete_bucket_lifecycle
+                                 : NULL;
     if (is(sub, "cors"))
         return is(m, "GET")      ? &s3_op_get_bucket_cors
                : is(m, "PUT")    ? &s3_op_put_bucket_cors

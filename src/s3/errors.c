@@ -123,6 +123,8 @@ static const struct {
     [S3_ERR_CORS_FORBIDDEN] = {403, "AccessForbidden", "CORSResponse: This CORS request is not "
                                                        "allowed."},
     [S3_ERR_BAD_REQUEST] = {400, "BadRequest", "Bad Request"},
+    [S3_ERR_NO_SUCH_LIFECYCLE] = {404, "NoSuchLifecycleConfiguration",
+                                  "The lifecycle configuration does not exist"},
     [S3_ERR_ACL_NOT_SUPPORTED] = {400, "AccessControlListNotSupported",
                                   "The bucket does not allow ACLs"},
     [S3_ERR_INVALID_POLICY_DOCUMENT] = {400, "InvalidPolicyDocument",

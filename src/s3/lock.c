@@ -10,6 +10,7 @@
  * The store refuses deletes of locked versions (STORE_LOCKED) by itself. */
 #include "s3/s3_int.h"
 
+#include "util/clock.h"
 #include "util/parse.h"
 #include "util/timefmt.h"
 #include "util/xml.h"
@@ -264,7 +265,7 @@ static s3_err_t put_retention_run(s3_req_t *q, const auth_chunked_t *t)
         return S3_ERR_MALFORMED_XML;
     const char *mode = xml_child_text(root, "Mode");
     const char *until = xml_child_text(root, "RetainUntilDate");
-    int64_t until_ms = 0, now = timefmt_now_ms();
+    int64_t until_ms = 0, now = clock_now_ms();
     if ((mode && *mode) != (until && *until))
         return S3_ERR_MALFORMED_XML;
     if (mode && *mode) {

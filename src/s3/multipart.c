@@ -9,6 +9,7 @@
  * blobs), so a completed 5 GiB upload costs no second copy of its bytes. */
 #include "s3/s3_int.h"
 
+#include "util/clock.h"
 #include "util/codec.h"
 #include "util/parse.h"
 #include "util/timefmt.h"
@@ -57,7 +58,7 @@ static s3_err_t create_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
     http_req_t *r = q->r;
-    store_upload_t up = {.key = q->key, .key_len = q->key_len, .initiated_ms = timefmt_now_ms()};
+    store_upload_t up = {.key = q->key, .key_len = q->key_len, .initiated_ms = clock_now_ms()};
     s3_err_t rc = s3_object_meta_from_headers(q, &up.meta);
     if (rc != S3_OK || (rc = s3_lock_from_headers(q, &up.meta, up.initiated_ms)) != S3_OK)
         return rc;
@@ -153,7 +154,7 @@ static s3_err_t upload_part_run(s3_req_t *q, const auth_chunked_t *trailers)
     store_part_t part = {
         .part_number = ps->part_number,
         .size = q->got_bytes,
-        .mtime_ms = timefmt_now_ms(),
+        .mtime_ms = clock_now_ms(),
         .etag = ps->p.etag,
         .checksum_value = ps->p.ck_b64,
     };
@@ -340,7 +341,7 @@ static s3_err_t complete_run(s3_req_t *q, const auth_chunked_t *t)
     in.obj.key = q->key;
     in.obj.key_len = q->key_len;
     in.obj.size = total;
-    in.obj.mtime_ms = timefmt_now_ms();
+    in.obj.mtime_ms = clock_now_ms();
     in.obj.etag = etag;
     in.obj.owner = q->s3->cfg->account_id;
     if (have_ck) {

@@ -7,6 +7,7 @@
  * every digest matched. A failed check leaves nothing behind. */
 #include "s3/s3_int.h"
 
+#include "util/clock.h"
 #include "http/range.h"
 #include "util/codec.h"
 #include "util/parse.h"
@@ -51,7 +52,7 @@ static s3_err_t put_object_run(s3_req_t *q, const auth_chunked_t *trailers)
         return rc;
     }
     o->size = q->got_bytes;
-    o->mtime_ms = timefmt_now_ms();
+    o->mtime_ms = clock_now_ms();
     if ((rc = s3_lock_from_headers(q, o, o->mtime_ms)) != S3_OK) {
         store_blob_abort(in.blob);
         return rc;
@@ -287,7 +288,7 @@ static s3_err_t delete_object_run(s3_req_t *q, const auth_chunked_t *t)
     store_delete_result_t res = {0};
     store_rc_t rc = store_object_delete(q->s3->st, r->arena, q->bucket, q->key, q->key_len, vid,
                                         bypass && strcasecmp(bypass, "true") == 0,
-                                        timefmt_now_ms(), &res);
+                                        clock_now_ms(), &res);
     if (rc == STORE_INVALID)
         return S3_ERR_INVALID_VERSION_ID;
     if (rc == STORE_LOCKED)

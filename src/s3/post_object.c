@@ -9,6 +9,7 @@
  * file ends; nothing is stored unless every check passed. */
 #include "s3/s3_int.h"
 
+#include "util/clock.h"
 #include "http/form.h"
 #include "util/codec.h"
 #include "util/parse.h"
@@ -411,7 +412,7 @@ static s3_err_t post_run(s3_req_t *q, const auth_chunked_t *t)
     o->key = key;
     o->key_len = klen;
     o->size = p->file_bytes;
-    o->mtime_ms = timefmt_now_ms();
+    o->mtime_ms = clock_now_ms();
     o->etag = etag;
     o->checksum_algo = "CRC64NVME";
     o->checksum_value = ck;

@@ -73,6 +73,7 @@ typedef enum {
     S3_ERR_INVALID_POLICY_DOCUMENT,
     S3_ERR_MALFORMED_POST,
     S3_ERR_ACL_NOT_SUPPORTED,
+    S3_ERR_NO_SUCH_LIFECYCLE,
     S3_ERR_NO_LOCK_CONFIGURATION_OBJECT,
     S3_ERR__COUNT /* keep last */
 } s3_err_t;
@@ -100,6 +101,14 @@ void s3_done(s3_req_t *q); /* NULL is a no-op */
 void s3_error(http_req_t *r, s3_err_t e, const char *message);
 s3_err_t s3_err_from_auth(auth_rc_t rc);
 s3_err_t s3_err_from_store(store_rc_t rc);
+
+/* Lifecycle (s3/lifecycle.c): one pass over every bucket's rules now;
+ * returns the number of actions taken. The worker runs a pass every
+ * interval_ms on its own thread until stopped. */
+size_t s3_lifecycle_run(s3_t *s);
+typedef struct s3_lifecycle_worker s3_lifecycle_worker_t;
+s3_lifecycle_worker_t *s3_lifecycle_start(s3_t *s, int64_t interval_ms);
+void s3_lifecycle_stop(s3_lifecycle_worker_t *w); /* NULL is a no-op; waits for a running pass */
 
 /* Bucket names kura reserves for its own paths (/kura/, /console, /iceberg/). */
 bool s3_bucket_name_reserved(const char *name);

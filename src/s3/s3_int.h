@@ -75,7 +75,8 @@ extern const s3_op_t s3_op_list_buckets, s3_op_create_bucket, s3_op_head_bucket,
     s3_op_get_object_acl, s3_op_put_bucket_acl, s3_op_put_object_acl,
     s3_op_put_bucket_ownership_controls, s3_op_get_bucket_ownership_controls,
     s3_op_delete_bucket_ownership_controls, s3_op_get_bucket_request_payment,
-    s3_op_get_object_attributes;
+    s3_op_get_object_attributes, s3_op_put_bucket_lifecycle, s3_op_get_bucket_lifecycle,
+    s3_op_delete_bucket_lifecycle;
 
 /* Frees a PostObject's form parser state (s3_done). */
 void s3_post_release(s3_req_t *q);

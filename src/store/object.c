@@ -579,6 +579,8 @@ static store_rc_t update_fn(store_txn_t *t, void *arg)
     }
     if (u->update & STORE_UPD_LEGAL_HOLD)
         o.legal_hold = u->fields->legal_hold;
+    if (u->update & STORE_UPD_STORAGE_CLASS)
+        o.storage_class = u->fields->storage_class;
     rec_object_encode(&enc, &o);
     if (!buf_ok(&enc)) {
         rc = STORE_TOO_LARGE;
@@ -588,8 +590,9 @@ static store_rc_t update_fn(store_txn_t *t, void *arg)
     if ((rc = store_txn_rc(t, mdb_put(t->txn, t->st->db[DB_OBJECTS], &k, &v, 0))) != STORE_OK)
         goto done;
     rc = store_journal_append(t,
-                              u->update & STORE_UPD_TAGS ? STORE_JOURNAL_UPDATE_TAGS
-                                                         : STORE_JOURNAL_UPDATE_LOCK,
+                              u->update & STORE_UPD_TAGS            ? STORE_JOURNAL_UPDATE_TAGS
+                              : u->update & STORE_UPD_STORAGE_CLASS ? STORE_JOURNAL_UPDATE_CLASS
+                                                                    : STORE_JOURNAL_UPDATE_LOCK,
                               u->bucket, &o);
     if (rc == STORE_OK && u->out) {
         rc = rec_object_decode(u->a, enc.data, enc.len, u->out);
@@ -609,7 +612,10 @@ store_rc_t store_object_update(store_t *st, arena_t *a, const char *bucket, cons
     upd_arg_t u = {.a = a, .bucket = bucket, .key = key, .klen = key_len,
                    .version_id = version_id, .update = update, .fields = fields, .out = out};
     if (!store_bucket_name_ok(bucket) || !store_key_ok(key, key_len) || !fields ||
-        !(update & (STORE_UPD_TAGS | STORE_UPD_LOCK | STORE_UPD_LEGAL_HOLD)))
+        !(update & (STORE_UPD_TAGS | STORE_UPD_LOCK | STORE_UPD_LEGAL_HOLD |
+                    STORE_UPD_STORAGE_CLASS)))
+        return STORE_INVALID;
+    if ((update & STORE_UPD_STORAGE_CLASS) && (!fields->storage_class || !*fields->storage_class))
         return STORE_INVALID;
     if (fields->lock_mode && strcmp(fields->lock_mode, "GOVERNANCE") != 0 &&
         strcmp(fields->lock_mode, "COMPLIANCE") != 0)

@@ -253,7 +253,12 @@ store_rc_t store_object_delete(store_t *st, arena_t *a, const char *bucket, cons
 /* version_id NULL: the latest (STORE_NOT_FOUND if it is a delete marker); a
  * given delete marker: STORE_INVALID (S3: MethodNotAllowed). The store does
  * not judge lock changes (shortening COMPLIANCE etc.): the handler does. */
-enum { STORE_UPD_TAGS = 1, STORE_UPD_LOCK = 2, STORE_UPD_LEGAL_HOLD = 4 };
+enum {
+    STORE_UPD_TAGS = 1,
+    STORE_UPD_LOCK = 2,
+    STORE_UPD_LEGAL_HOLD = 4,
+    STORE_UPD_STORAGE_CLASS = 8, /* lifecycle transitions relabel the class */
+};
 store_rc_t store_object_update(store_t *st, arena_t *a, const char *bucket, const char *key,
                                size_t key_len, const char *version_id, unsigned update,
                                const store_object_t *fields, store_object_t *out);

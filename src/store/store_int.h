@@ -293,6 +293,7 @@ typedef enum {
     STORE_JOURNAL_DELETE,        /* permanent removal of one version */
     STORE_JOURNAL_UPDATE_TAGS,
     STORE_JOURNAL_UPDATE_LOCK,   /* retention / legal hold: no journal row on AWS */
+    STORE_JOURNAL_UPDATE_CLASS,  /* lifecycle transition: UPDATE_METADATA on AWS */
 } store_journal_kind_t;
 
 /* Called inside the mutation's child txn (t) after the index change, with the

@@ -9,6 +9,7 @@
 #define KURA_DEFAULT_LISTEN "127.0.0.1:9000"
 #define KURA_DEFAULT_DATA "./data"
 #define KURA_DEFAULT_REGION "us-east-1"
+#define KURA_DEFAULT_LIFECYCLE_INTERVAL_S 3600
 
 typedef struct {
     const char *data_dir;
@@ -22,7 +23,8 @@ typedef struct {
     char access_key[129];
     char secret_key[129];
     char account_id[13];
-    bool no_sync; /* tests of the harness only; never documented for production */
+    bool test_clock;              /* POST /kura/admin/clock may advance the service clock */
+    unsigned lifecycle_interval_s; /* lifecycle worker period; default hourly */
 } kura_config_t;
 
 /* Loads DATA/credentials or creates it (mode 0600) with fresh root
