@@ -341,6 +341,24 @@ store_rc_t store_upload_complete(store_t *st, arena_t *a, const char *bucket,
                                  const store_put_t *in, store_object_t *out);
 store_rc_t store_upload_abort(store_t *st, const char *bucket, const char *upload_id);
 
+/* ---- system records --------------------------------------------------- */
+
+/* Documents kura keeps for itself, outside any bucket: users and their keys
+ * now; the table catalog, vaults and jobs later. A record is named by a
+ * namespace ("users") and a name, both 1..STORE_SYS_NAME_MAX bytes without
+ * NUL. put with doc == NULL deletes (STORE_NOT_FOUND if absent); create
+ * fails with STORE_EXISTS if the name is taken. */
+#define STORE_SYS_NAME_MAX 200
+store_rc_t store_sys_put(store_t *st, const char *ns, const char *name, const void *doc,
+                         size_t len);
+store_rc_t store_sys_create(store_t *st, const char *ns, const char *name, const void *doc,
+                            size_t len);
+store_rc_t store_sys_get(store_t *st, arena_t *a, const char *ns, const char *name, char **doc,
+                         size_t *len);
+/* Records of a namespace in name order; cb returns false to stop. */
+typedef bool (*store_sys_cb)(void *arg, const char *name, const char *doc, size_t len);
+store_rc_t store_sys_list(store_t *st, arena_t *a, const char *ns, store_sys_cb cb, void *arg);
+
 /* ---- checks ----------------------------------------------------------- */
 
 typedef struct {

@@ -102,6 +102,7 @@ enum {
     DB_UPLOADS,
     DB_PARTS,
     DB_REFS,
+    DB_SYS, /* system records: namespace \0 name -> document (sys.c) */
     DB__COUNT
 };
 
