@@ -44,9 +44,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Largest document accepted, in bytes as sent (S3 bucket policies: 20 KiB).
- * kura applies it to every kind; IAM's own identity limits are lower. */
+/* Largest document accepted, counted as S3 counts it: bytes without the
+ * whitespace between JSON tokens (S3 bucket policies: 20 KiB). kura applies
+ * it to every kind; IAM's own identity-policy limits are lower. */
 #define AUTH_POLICY_MAX_BYTES ((size_t)20 << 10)
+/* Ceiling on the document as sent, whitespace included, so that indenting
+ * cannot make parsing work unbounded. */
+#define AUTH_POLICY_MAX_RAW_BYTES ((size_t)256 << 10)
 
 typedef struct auth_policy auth_policy_t;
 
@@ -62,7 +66,8 @@ typedef enum {
 typedef enum {
     AUTH_POLICY_OK = 0,
     AUTH_POLICY_MALFORMED, /* S3: MalformedPolicy 400, err holds the message */
-    AUTH_POLICY_TOO_LARGE, /* over AUTH_POLICY_MAX_BYTES (S3: PolicyTooLarge?) */
+    AUTH_POLICY_TOO_LARGE, /* over AUTH_POLICY_MAX_BYTES or _RAW_BYTES; err says
+                            * "Policy exceeds the maximum allowed document size." */
     AUTH_POLICY_NOMEM,     /* out of memory: a 500, the document may be fine */
     AUTH_POLICY_RC__COUNT
 } auth_policy_rc_t;

@@ -8,6 +8,7 @@
 
 #include "auth/auth.h"
 #include "s3/s3.h"
+#include "tables/tables.h"
 #include "util/clock.h"
 #include "util/codec.h"
 #include "util/log.h"
@@ -18,14 +19,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct router {
     const kura_config_t *cfg;
     store_t *st;
     s3_t *s3;
+    tables_t *tables;
 };
 
-typedef enum { SVC_NONE = 0, SVC_S3, SVC_JSON } svc_t;
+/* SVC_JSON: a JSON service (S3 Tables, later Backup and Athena) chosen by
+ * the credential scope or X-Amz-Target; SVC_ICEBERG: the Iceberg REST
+ * catalog under /iceberg/. Both buffer the body: their signatures cover
+ * its SHA-256 (no x-amz-content-sha256 header), so it is verified at the end. */
+typedef enum { SVC_NONE = 0, SVC_S3, SVC_JSON, SVC_ICEBERG } svc_t;
 
 typedef struct {
     svc_t svc;
@@ -35,6 +42,8 @@ typedef struct {
     EVP_MD_CTX *sha; /* AUTH_PAYLOAD_SHA256: digest of the body as received */
     s3_err_t pipe_err;
     s3_req_t *s3q;
+    char service[33]; /* SVC_JSON: the credential scope's service */
+    buf_t body;       /* SVC_JSON, SVC_ICEBERG */
 } route_t;
 
 router_t *router_new(const kura_config_t *cfg, store_t *st)
@@ -45,7 +54,10 @@ router_t *router_new(const kura_config_t *cfg, store_t *st)
     rt->cfg = cfg;
     rt->st = st;
     rt->s3 = s3_new(cfg, st);
-    if (!rt->s3) {
+    rt->tables = tables_new(cfg, st);
+    if (!rt->s3 || !rt->tables) {
+        s3_free(rt->s3);
+        tables_free(rt->tables);
         free(rt);
         return NULL;
     }
@@ -59,6 +71,7 @@ void router_free(router_t *rt)
     if (!rt)
         return;
     s3_free(rt->s3);
+    tables_free(rt->tables);
     free(rt);
 }
 
@@ -76,17 +89,42 @@ static bool lookup_secret(void *arg, const char *access_key, char *secret, size_
 
 static bool has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
 
-/* JSON services (s3tables, backup, athena) are not served yet: they answer in
- * their own error shape rather than S3's (NOTES-ON-ISSUES 6). */
-static void json_unknown_operation(http_req_t *r)
+/* An error of a JSON service, in the AWS JSON shape (NOTES-ON-ISSUES 6). */
+static void json_error(http_req_t *r, unsigned status, const char *type, const char *msg)
 {
-    r->status = 400;
-    r->err = "UnknownOperationException";
+    r->status = status;
+    r->err = type;
     buf_reset(&r->out);
-    buf_puts(&r->out, "{\"__type\":\"UnknownOperationException\",\"message\":\"The operation is "
-                      "not supported by this server yet.\"}");
+    buf_printf(&r->out, "{\"__type\":\"%s\",\"message\":\"%s\"}", type, msg);
     http_set_header(r, "Content-Type", "application/x-amz-json-1.1");
-    http_set_header(r, "x-amzn-ErrorType", "UnknownOperationException");
+    http_set_header(r, "x-amzn-ErrorType", type);
+}
+
+/* SigV4 failures as AWS's JSON services report them. */
+static void json_auth_error(http_req_t *r, auth_rc_t rc)
+{
+    switch (rc) {
+    case AUTH_ANONYMOUS:
+        json_error(r, 403, "MissingAuthenticationTokenException", "Missing Authentication Token");
+        return;
+    case AUTH_ERR_ACCESS_KEY:
+        json_error(r, 403, "UnrecognizedClientException",
+                   "The security token included in the request is invalid.");
+        return;
+    case AUTH_ERR_SIGNATURE:
+        json_error(r, 403, "InvalidSignatureException",
+                   "The request signature we calculated does not match the signature you "
+                   "provided. Check your AWS Secret Access Key and signing method.");
+        return;
+    case AUTH_ERR_SKEWED:
+    case AUTH_ERR_EXPIRED:
+        json_error(r, 403, "InvalidSignatureException", "Signature expired");
+        return;
+    default:
+        json_error(r, 400, "IncompleteSignatureException",
+                   "The request signature is malformed or incomplete.");
+        return;
+    }
 }
 
 static void kura_json(http_req_t *r, unsigned status, const char *err, const char *body)
@@ -169,8 +207,7 @@ static bool kura_path(router_t *rt, http_req_t *r)
         kura_admin(rt, r);
         return true;
     }
-    if (has_prefix(p, "/kura/") || strcmp(p, "/kura") == 0 || has_prefix(p, "/console") ||
-        has_prefix(p, "/iceberg/")) {
+    if (has_prefix(p, "/kura/") || strcmp(p, "/kura") == 0 || has_prefix(p, "/console")) {
         r->svc = "kura";
         r->status = 404;
         r->err = "NotFound";
@@ -209,11 +246,18 @@ static bool route_begin(void *app, http_req_t *r, void **ctx)
     auth_request_t ar = auth_view(r);
     char service[33] = "";
     bool signed_req = auth_scope_service(&ar, service, sizeof service);
+    if (has_prefix(r->raw_path, "/iceberg/")) {
+        rs->svc = SVC_ICEBERG;
+        r->svc = "iceberg";
+        buf_init(&rs->body, TABLES_MAX_BODY_BYTES);
+        return false;
+    }
     if ((signed_req && strcmp(service, "s3") != 0) || http_header(r, "x-amz-target")) {
         rs->svc = SVC_JSON;
+        snprintf(rs->service, sizeof rs->service, "%s", signed_req ? service : "");
         r->svc = signed_req ? arena_strdup(r->arena, service) : "json";
-        json_unknown_operation(r);
-        return true;
+        buf_init(&rs->body, TABLES_MAX_BODY_BYTES);
+        return false;
     }
     rs->svc = SVC_S3;
     r->svc = "s3";
@@ -267,6 +311,10 @@ static bool route_body(void *app, http_req_t *r, void *ctx, const void *p, size_
 {
     (void)app, (void)r;
     route_t *rs = ctx;
+    if (rs->svc == SVC_JSON || rs->svc == SVC_ICEBERG) {
+        buf_append(&rs->body, p, n); /* past the ceiling: refused at the end */
+        return true;
+    }
     if (rs->pipe_err != S3_OK)
         return true; /* discard; reported at the end */
     if (rs->sha)
@@ -280,10 +328,51 @@ static bool route_body(void *app, http_req_t *r, void *ctx, const void *p, size_
     return s3_body(rs->s3q, p, n);
 }
 
+/* A buffered JSON or Iceberg request: verify, then hand to its service. */
+static void json_end(router_t *rt, http_req_t *r, route_t *rs)
+{
+    bool iceberg = rs->svc == SVC_ICEBERG;
+    if (!buf_ok(&rs->body)) {
+        json_error(r, 413, iceberg ? "BadRequestException" : "RequestEntityTooLargeException",
+                   "The request body is too large.");
+        return;
+    }
+    const char *authz = http_header(r, "authorization");
+    bool bearer = authz && strncasecmp(authz, "Bearer ", 7) == 0;
+    const auth_result_t *auth = NULL;
+    if (!(iceberg && bearer)) {
+        auth_request_t ar = auth_view(r);
+        ar.body = rs->body.data ? rs->body.data : "";
+        ar.body_len = rs->body.len;
+        auth_rc_t arc = auth_sigv4_verify(&ar, lookup_secret, rt, &rs->auth);
+        if (arc == AUTH_OK) {
+            if (strcmp(rs->auth.region, rt->cfg->region) != 0) {
+                json_error(r, 403, "InvalidSignatureException",
+                           "Credential should be scoped to a valid region.");
+                return;
+            }
+            auth = &rs->auth;
+        } else if (!(iceberg && arc == AUTH_ANONYMOUS)) {
+            json_auth_error(r, arc);
+            return;
+        }
+    }
+    if (iceberg || strcmp(rs->service, "s3tables") == 0) {
+        tables_handle(rt->tables, r, iceberg, auth, rs->body.data ? rs->body.data : "",
+                      rs->body.len);
+        return;
+    }
+    json_error(r, 400, "UnknownOperationException",
+               "The operation is not supported by this server yet.");
+}
+
 static void route_end(void *app, http_req_t *r, void *ctx)
 {
-    (void)app, (void)r;
     route_t *rs = ctx;
+    if (rs->svc == SVC_JSON || rs->svc == SVC_ICEBERG) {
+        json_end(app, r, rs);
+        return;
+    }
     s3_err_t err = rs->pipe_err;
     if (err == S3_OK && rs->chunked) {
         auth_rc_t rc = auth_chunked_finish(rs->chunked);
@@ -311,6 +400,8 @@ static void route_done(void *app, http_req_t *r, void *ctx)
     s3_done(rs->s3q);
     auth_chunked_free(rs->chunked);
     EVP_MD_CTX_free(rs->sha);
+    if (rs->svc == SVC_JSON || rs->svc == SVC_ICEBERG)
+        buf_release(&rs->body);
 }
 
 const http_handlers_t router_handlers = {route_begin, route_body, route_end, route_done};
