@@ -11,7 +11,10 @@ SUDO=""
 pkgs="build-essential cmake pkg-config libmicrohttpd-dev liblmdb-dev libssl-dev libjansson-dev
       libexpat1-dev zlib1g-dev libisal-dev"
 if [ "${KURA_TEST_DEPS:-0}" = 1 ]; then
-    pkgs="$pkgs clang valgrind awscli s3cmd rclone nginx wrk curl nodejs npm"
+    pkgs="$pkgs clang valgrind awscli s3cmd rclone nginx wrk curl"
+    # Node.js may come from elsewhere than Debian (bundling its own npm): take
+    # Debian's only when there is no node at all.
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 fi
 missing=""
 for p in $pkgs; do

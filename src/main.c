@@ -52,18 +52,16 @@ static bool parse_listen(const char *s, kura_config_t *cfg)
     if (parse_u64_str(colon + 1, 65535, &port) != PARSE_OK)
         return false;
     size_t hl = (size_t)(colon - s);
-    char *host = malloc(hl + 1);
-    if (!host)
-        return false;
     /* "[::1]:9000" -> "::1" */
+    const char *h = s;
     if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
-        memcpy(host, s + 1, hl - 2);
-        host[hl - 2] = '\0';
-    } else {
-        memcpy(host, s, hl);
-        host[hl] = '\0';
+        h = s + 1;
+        hl -= 2;
     }
-    cfg->host = host;
+    if (hl >= sizeof cfg->host)
+        return false;
+    memcpy(cfg->host, h, hl);
+    cfg->host[hl] = '\0';
     cfg->port = (unsigned)port;
     return true;
 }

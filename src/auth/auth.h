@@ -133,6 +133,25 @@ char *auth_sign_header(const auth_request_t *req, const char *access_key, const 
                        const char *region, const char *service, const char *amz_date,
                        const char *signed_headers, const char *payload_hash);
 
+/* ---- callers ----------------------------------------------------------- */
+
+struct auth_policy; /* auth/policy.h */
+
+/* Who a request acts as, once its signature is verified. The root
+ * credentials act as the account ("arn:aws:iam::ACCOUNT:root") and need no
+ * identity policy; a user acts as "arn:aws:iam::ACCOUNT:user/NAME" and may
+ * do only what its identity policy (or a resource policy) allows; an
+ * anonymous caller only what a resource policy allows.
+ * Ownership: the strings and the policy live as long as the request. */
+typedef struct {
+    bool anonymous;
+    bool root;
+    const char *account_id;
+    const char *user;          /* NULL unless a user */
+    const char *principal_arn; /* NULL when anonymous */
+    const struct auth_policy *identity_policy; /* a user's policy, or NULL */
+} auth_caller_t;
+
 /* ---- aws-chunked streaming decoder ------------------------------------ */
 
 typedef struct auth_chunked auth_chunked_t;

@@ -146,7 +146,12 @@ struct auth_policy {
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
+/* ASCII only: policy names are ASCII, and tolower() would follow the locale. */
+static unsigned char lower(char c)
+{
+    unsigned char u = (unsigned char)c;
+    return (u >= 'A' && u <= 'Z') ? (unsigned char)(u + ('a' - 'A')) : u;
+}
 
 static bool is_alnum(char c)
 {
@@ -182,8 +187,7 @@ static bool all_digits(const char *s, size_t len)
 
 /* Split an ARN at its first five colons. Fields past the fifth colon stay in
  * the sixth (resource) field, colons included. Returns the field count. */
-static size_t arn_split(const char *s, size_t len, const char *f[ARN_FIELDS],
-                        size_t fl[ARN_FIELDS])
+static size_t arn_split(const char *s, size_t len, const char *f[ARN_FIELDS], size_t fl[ARN_FIELDS])
 {
     size_t n = 0, start = 0;
     for (size_t i = 0; i < len && n < ARN_FIELDS - 1; i++) {
@@ -218,8 +222,8 @@ static bool pos_lt(pos_t a, pos_t b) { return a.i < b.i || (a.i == b.i && a.off 
 
 /* Does the pattern between normalised positions [p, end) of sp match all of
  * str? `*` matches any run (slashes and colons included), `?` one byte. */
-static bool span_match(const span_t *sp, size_t n, pos_t p, pos_t end, const char *str,
-                       size_t slen, unsigned flags)
+static bool span_match(const span_t *sp, size_t n, pos_t p, pos_t end, const char *str, size_t slen,
+                       unsigned flags)
 {
     bool have_star = false;
     pos_t star_p = {0, 0};
@@ -228,7 +232,9 @@ static bool span_match(const span_t *sp, size_t n, pos_t p, pos_t end, const cha
     for (;;) {
         pos_norm(sp, n, &p);
         bool more = pos_lt(p, end);
-        char c = more ? sp[p.i].s[p.off] : '\0';
+        char c = '\0';
+        if (more)
+            c = sp[p.i].s[p.off];
         bool wild = more && sp[p.i].glob && !(flags & MATCH_NOWILD);
         if (si == slen) {
             if (more && wild && c == '*') {
@@ -467,22 +473,32 @@ static bool cidr_contains(const cidr_t *net, const cidr_t *addr)
 static bool num_cmp(cond_family_t fam, double r, double v)
 {
     switch (fam) {
-    case CF_NUM_EQ: return r == v;
-    case CF_NUM_LT: return r < v;
-    case CF_NUM_LE: return r <= v;
-    case CF_NUM_GT: return r > v;
-    default: return r >= v;
+    case CF_NUM_EQ:
+        return r == v;
+    case CF_NUM_LT:
+        return r < v;
+    case CF_NUM_LE:
+        return r <= v;
+    case CF_NUM_GT:
+        return r > v;
+    default:
+        return r >= v;
     }
 }
 
 static bool date_cmp(cond_family_t fam, int64_t r, int64_t v)
 {
     switch (fam) {
-    case CF_DATE_EQ: return r == v;
-    case CF_DATE_LT: return r < v;
-    case CF_DATE_LE: return r <= v;
-    case CF_DATE_GT: return r > v;
-    default: return r >= v;
+    case CF_DATE_EQ:
+        return r == v;
+    case CF_DATE_LT:
+        return r < v;
+    case CF_DATE_LE:
+        return r <= v;
+    case CF_DATE_GT:
+        return r > v;
+    default:
+        return r >= v;
     }
 }
 
@@ -499,34 +515,70 @@ static bool cond_value_test(const cond_t *c, const char *val, const auth_policy_
     unsigned flags = 0;
 
     switch (c->fam) {
-    case CF_NUM_EQ: case CF_NUM_LT: case CF_NUM_LE: case CF_NUM_GT: case CF_NUM_GE:
+    case CF_NUM_EQ:
+    case CF_NUM_LT:
+    case CF_NUM_LE:
+    case CF_NUM_GT:
+    case CF_NUM_GE:
         ok = num_parse(val, vlen, &num);
         break;
-    case CF_DATE_EQ: case CF_DATE_LT: case CF_DATE_LE: case CF_DATE_GT: case CF_DATE_GE:
+    case CF_DATE_EQ:
+    case CF_DATE_LT:
+    case CF_DATE_LE:
+    case CF_DATE_GT:
+    case CF_DATE_GE:
         ok = date_parse(val, vlen, &ms);
         break;
-    case CF_BOOL: ok = bool_parse(val, vlen, &b); break;
-    case CF_IP: ok = cidr_parse(val, vlen, false, &ip); break;
-    case CF_STR_EQ: case CF_BINARY: flags = MATCH_NOWILD; break;
-    case CF_STR_EQ_IC: flags = MATCH_NOWILD | MATCH_FOLD; break;
-    case CF_ARN: flags = MATCH_ARN; break;
-    case CF_STR_LIKE: case CF_NULL: break;
+    case CF_BOOL:
+        ok = bool_parse(val, vlen, &b);
+        break;
+    case CF_IP:
+        ok = cidr_parse(val, vlen, false, &ip);
+        break;
+    case CF_STR_EQ:
+    case CF_BINARY:
+        flags = MATCH_NOWILD;
+        break;
+    case CF_STR_EQ_IC:
+        flags = MATCH_NOWILD | MATCH_FOLD;
+        break;
+    case CF_ARN:
+        flags = MATCH_ARN;
+        break;
+    case CF_STR_LIKE:
+    case CF_NULL:
+        break;
     }
     if (!ok)
         return false;
     for (size_t i = 0; i < c->nv && !hit; i++) {
         const cvalue_t *v = &c->v[i];
         switch (c->fam) {
-        case CF_NUM_EQ: case CF_NUM_LT: case CF_NUM_LE: case CF_NUM_GT: case CF_NUM_GE:
+        case CF_NUM_EQ:
+        case CF_NUM_LT:
+        case CF_NUM_LE:
+        case CF_NUM_GT:
+        case CF_NUM_GE:
             hit = num_cmp(c->fam, num, v->num);
             break;
-        case CF_DATE_EQ: case CF_DATE_LT: case CF_DATE_LE: case CF_DATE_GT: case CF_DATE_GE:
+        case CF_DATE_EQ:
+        case CF_DATE_LT:
+        case CF_DATE_LE:
+        case CF_DATE_GT:
+        case CF_DATE_GE:
             hit = date_cmp(c->fam, ms, v->ms);
             break;
-        case CF_BOOL: hit = b == v->b; break;
-        case CF_IP: hit = cidr_contains(&v->ip, &ip); break;
-        case CF_NULL: break;
-        default: hit = pattern_match(&v->pat, val, flags, req); break;
+        case CF_BOOL:
+            hit = b == v->b;
+            break;
+        case CF_IP:
+            hit = cidr_contains(&v->ip, &ip);
+            break;
+        case CF_NULL:
+            break;
+        default:
+            hit = pattern_match(&v->pat, val, flags, req);
+            break;
         }
     }
     return c->neg ? !hit : hit;
@@ -558,9 +610,12 @@ static bool cond_eval(const cond_t *c, const auth_policy_request_t *req)
     if (nvals == 0)
         return c->if_exists || c->set == SET_ALL || (c->set == SET_NONE && c->neg);
     switch (c->set) {
-    case SET_ANY: return any;
-    case SET_ALL: return all;
-    default: return c->neg ? all : any; /* negated: no value may match */
+    case SET_ANY:
+        return any;
+    case SET_ALL:
+        return all;
+    default:
+        return c->neg ? all : any; /* negated: no value may match */
     }
 }
 
@@ -573,15 +628,18 @@ static bool principal_one(const principal_t *pr, const auth_policy_request_t *re
     size_t fl[ARN_FIELDS];
 
     switch (pr->kind) {
-    case PR_ANY: return true;
-    case PR_ARN: return req->principal_arn && strcmp(pr->s, req->principal_arn) == 0;
+    case PR_ANY:
+        return true;
+    case PR_ARN:
+        return req->principal_arn && strcmp(pr->s, req->principal_arn) == 0;
     case PR_SERVICE:
         return req->principal_service &&
-               (strcmp(pr->s, "*") == 0 ||
-                eq_ci(pr->s, strlen(pr->s), req->principal_service,
-                      strlen(req->principal_service)));
-    case PR_CANONICAL: return false;
-    case PR_ACCOUNT: break;
+               (strcmp(pr->s, "*") == 0 || eq_ci(pr->s, strlen(pr->s), req->principal_service,
+                                                 strlen(req->principal_service)));
+    case PR_CANONICAL:
+        return false;
+    case PR_ACCOUNT:
+        break;
     }
     if (acct)
         return strcmp(acct, pr->s) == 0;
@@ -664,8 +722,7 @@ typedef struct {
     size_t errcap;
 } pctx_t;
 
-__attribute__((format(printf, 2, 3))) static auth_policy_rc_t bad(pctx_t *c, const char *fmt,
-                                                                  ...)
+__attribute__((format(printf, 2, 3))) static auth_policy_rc_t bad(pctx_t *c, const char *fmt, ...)
 {
     if (c->err && c->errcap) {
         va_list ap;
@@ -895,8 +952,8 @@ static auth_policy_rc_t principal_aws(pctx_t *c, const char *s, size_t len, prin
 }
 
 /* Service names ("s3.amazonaws.com", or "*") and canonical user ids. */
-static auth_policy_rc_t principal_other(pctx_t *c, principal_kind_t kind, const char *s,
-                                        size_t len, principal_t *out)
+static auth_policy_rc_t principal_other(pctx_t *c, principal_kind_t kind, const char *s, size_t len,
+                                        principal_t *out)
 {
     bool ok = len > 0 && (kind == PR_SERVICE || !eq_lit(s, len, "*"));
     for (size_t i = 0; ok && i < len; i++)
@@ -929,9 +986,11 @@ static auth_policy_rc_t parse_principals(pctx_t *c, json_t *v, stmt_t *st)
     }
     if (!json_is_object(v) || json_object_size(v) == 0)
         return bad(c, "Invalid principal in policy");
-    json_object_foreach(v, k, e) {
+    json_object_foreach(v, k, e)
+    {
         size_t m = str_list_len(e);
-        if (m == 0 || (strcmp(k, types[0]) && strcmp(k, types[1]) && strcmp(k, types[2])))
+        if (m == 0 ||
+            (strcmp(k, types[0]) != 0 && strcmp(k, types[1]) != 0 && strcmp(k, types[2]) != 0))
             return bad(c, "Invalid principal in policy");
         n += m; /* bounded by the document's size */
     }
@@ -939,15 +998,17 @@ static auth_policy_rc_t parse_principals(pctx_t *c, json_t *v, stmt_t *st)
     if (!prs)
         return AUTH_POLICY_NOMEM;
     size_t at = 0;
-    json_object_foreach(v, k, e) {
+    json_object_foreach(v, k, e)
+    {
         for (size_t i = 0; i < str_list_len(e); i++) {
             const json_t *x = list_at(e, i);
             const char *s = json_string_value(x);
             size_t len = json_string_length(x);
-            auth_policy_rc_t rc = strcmp(k, "AWS") == 0 ? principal_aws(c, s, len, &prs[at])
-                                  : principal_other(c, strcmp(k, "Service") == 0 ? PR_SERVICE
-                                                                                 : PR_CANONICAL,
-                                                    s, len, &prs[at]);
+            auth_policy_rc_t rc =
+                strcmp(k, "AWS") == 0
+                    ? principal_aws(c, s, len, &prs[at])
+                    : principal_other(c, strcmp(k, "Service") == 0 ? PR_SERVICE : PR_CANONICAL, s,
+                                      len, &prs[at]);
             if (rc != AUTH_POLICY_OK)
                 return rc;
             at++;
@@ -1075,16 +1136,31 @@ static auth_policy_rc_t cond_value_parse(pctx_t *c, const cond_t *cd, const json
     if (!cond_value_text(e, buf, sizeof buf, &s, &len))
         return bad(c, "Policy has an invalid condition value");
     switch (cd->fam) {
-    case CF_NUM_EQ: case CF_NUM_LT: case CF_NUM_LE: case CF_NUM_GT: case CF_NUM_GE:
+    case CF_NUM_EQ:
+    case CF_NUM_LT:
+    case CF_NUM_LE:
+    case CF_NUM_GT:
+    case CF_NUM_GE:
         ok = num_parse(s, len, &out->num);
         break;
-    case CF_DATE_EQ: case CF_DATE_LT: case CF_DATE_LE: case CF_DATE_GT: case CF_DATE_GE:
+    case CF_DATE_EQ:
+    case CF_DATE_LT:
+    case CF_DATE_LE:
+    case CF_DATE_GT:
+    case CF_DATE_GE:
         ok = date_parse(s, len, &out->ms);
         break;
-    case CF_BOOL: case CF_NULL: ok = bool_parse(s, len, &out->b); break;
-    case CF_IP: ok = cidr_parse(s, len, true, &out->ip); break;
-    case CF_BINARY: return pattern_compile(c, s, len, false, &out->pat);
-    default: return pattern_compile(c, s, len, c->vars, &out->pat);
+    case CF_BOOL:
+    case CF_NULL:
+        ok = bool_parse(s, len, &out->b);
+        break;
+    case CF_IP:
+        ok = cidr_parse(s, len, true, &out->ip);
+        break;
+    case CF_BINARY:
+        return pattern_compile(c, s, len, false, &out->pat);
+    default:
+        return pattern_compile(c, s, len, c->vars, &out->pat);
     }
     return ok ? AUTH_POLICY_OK : bad(c, "Policy has an invalid condition value");
 }
@@ -1099,7 +1175,8 @@ static auth_policy_rc_t parse_conditions(pctx_t *c, json_t *v, stmt_t *st)
 
     if (!json_is_object(v))
         return bad(c, "Policy has an invalid condition block");
-    json_object_foreach(v, op, keys) {
+    json_object_foreach(v, op, keys)
+    {
         if (!json_is_object(keys) || json_object_size(keys) == 0)
             return bad(c, "Policy has an invalid condition block");
         n += json_object_size(keys); /* bounded by the document's size */
@@ -1107,11 +1184,13 @@ static auth_policy_rc_t parse_conditions(pctx_t *c, json_t *v, stmt_t *st)
     cond_t *conds = alloc_array(c, n, sizeof *conds);
     if (n && !conds)
         return AUTH_POLICY_NOMEM;
-    json_object_foreach(v, op, keys) {
+    json_object_foreach(v, op, keys)
+    {
         cond_t proto = {0};
         if (!cond_op_parse(op, &proto))
             return bad(c, "Policy has an invalid condition operator");
-        json_object_foreach(keys, key, vals) {
+        json_object_foreach(keys, key, vals)
+        {
             cond_t *cd = &conds[at++];
             *cd = proto;
             size_t nv = json_is_array(vals) ? json_array_size(vals) : 1;
@@ -1157,7 +1236,8 @@ static auth_policy_rc_t parse_statement(pctx_t *c, json_t *s, stmt_t *st)
 
     if (!json_is_object(s))
         return bad(c, "Statement must be an object");
-    json_object_foreach(s, k, v) {
+    json_object_foreach(s, k, v)
+    {
         bool is_not = strncmp(k, "Not", 3) == 0;
         const char *base = is_not ? k + 3 : k;
         if (strcmp(k, "Sid") == 0)
@@ -1210,7 +1290,8 @@ static auth_policy_rc_t parse_document(pctx_t *c, auth_policy_t *p, json_t *root
     const char *k;
     json_t *v, *stmts = NULL;
 
-    json_object_foreach(root, k, v) {
+    json_object_foreach(root, k, v)
+    {
         if (strcmp(k, "Version") == 0) {
             const char *ver = json_string_value(v); /* NULL unless a string */
             if (ver && strcmp(ver, "2012-10-17") == 0)
@@ -1235,8 +1316,8 @@ static auth_policy_rc_t parse_document(pctx_t *c, auth_policy_t *p, json_t *root
     if (!st)
         return AUTH_POLICY_NOMEM;
     for (size_t i = 0; i < n; i++) {
-        auth_policy_rc_t rc = parse_statement(c, json_is_array(stmts) ? json_array_get(stmts, i)
-                                                                       : stmts, &st[i]);
+        auth_policy_rc_t rc =
+            parse_statement(c, json_is_array(stmts) ? json_array_get(stmts, i) : stmts, &st[i]);
         if (rc != AUTH_POLICY_OK)
             return rc;
     }
@@ -1331,10 +1412,10 @@ void auth_policy_free(auth_policy_t *p)
 static bool cond_pins(const cond_t *c)
 {
     static const char *const keys[] = {
-        "aws:SourceArn",          "aws:SourceAccount",   "aws:SourceOwner",
-        "aws:SourceVpc",          "aws:SourceVpce",      "aws:SourceOrgID",
-        "aws:PrincipalArn",       "aws:PrincipalAccount", "aws:PrincipalOrgID",
-        "aws:userid",             "s3:DataAccessPointArn", "s3:DataAccessPointAccount",
+        "aws:SourceArn",    "aws:SourceAccount",     "aws:SourceOwner",
+        "aws:SourceVpc",    "aws:SourceVpce",        "aws:SourceOrgID",
+        "aws:PrincipalArn", "aws:PrincipalAccount",  "aws:PrincipalOrgID",
+        "aws:userid",       "s3:DataAccessPointArn", "s3:DataAccessPointAccount",
     };
     static const char ip_key[] = "aws:SourceIp";
     bool is_ip_key = eq_ci(c->key, strlen(c->key), ip_key, sizeof ip_key - 1), known = false;
@@ -1357,9 +1438,9 @@ static bool cond_pins(const cond_t *c)
         }
         for (size_t k = 0; k < v->pat.n; k++) {
             const piece_t *pc = &v->pat.pieces[k];
-            if (pc->kind == PIECE_VAR || (pc->kind == PIECE_GLOB && c->fam != CF_STR_EQ &&
-                                          c->fam != CF_STR_EQ_IC &&
-                                          (memchr(pc->s, '*', pc->len) || memchr(pc->s, '?', pc->len))))
+            if (pc->kind == PIECE_VAR ||
+                (pc->kind == PIECE_GLOB && c->fam != CF_STR_EQ && c->fam != CF_STR_EQ_IC &&
+                 (memchr(pc->s, '*', pc->len) || memchr(pc->s, '?', pc->len))))
                 return false;
         }
     }

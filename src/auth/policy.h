@@ -87,9 +87,9 @@ typedef struct {
 } auth_policy_kv_t;
 
 typedef struct {
-    const char *action;   /* "s3:GetObject"; NULL matches no Action */
-    const char *resource; /* "arn:aws:s3:::bucket/key"; NULL: the action has no
-                           * resource, only Resource "*" matches */
+    const char *action;            /* "s3:GetObject"; NULL matches no Action */
+    const char *resource;          /* "arn:aws:s3:::bucket/key"; NULL: the action has no
+                                    * resource, only Resource "*" matches */
     const char *principal_arn;     /* "arn:aws:iam::123456789012:user/alice", or
                                     * NULL for an anonymous caller */
     const char *principal_account; /* "123456789012"; NULL: taken from

@@ -4,11 +4,8 @@
  *          | service begin -> answered or RECEIVING
  *   body:  RECEIVING: decode (aws-chunked), hash, pass to the service
  *   end:   pipeline checks (chunk finish, payload hash) -> service end */
-#include "router/router.h"
+#include "router/router_int.h"
 
-#include "auth/auth.h"
-#include "s3/s3.h"
-#include "tables/tables.h"
 #include "util/clock.h"
 #include "util/codec.h"
 #include "util/log.h"
@@ -21,18 +18,11 @@
 #include <string.h>
 #include <strings.h>
 
-struct router {
-    const kura_config_t *cfg;
-    store_t *st;
-    s3_t *s3;
-    tables_t *tables;
-};
-
 /* SVC_JSON: a JSON service (S3 Tables, later Backup and Athena) chosen by
  * the credential scope or X-Amz-Target; SVC_ICEBERG: the Iceberg REST
  * catalog under /iceberg/. Both buffer the body: their signatures cover
  * its SHA-256 (no x-amz-content-sha256 header), so it is verified at the end. */
-typedef enum { SVC_NONE = 0, SVC_S3, SVC_JSON, SVC_ICEBERG } svc_t;
+typedef enum { SVC_NONE = 0, SVC_S3, SVC_JSON, SVC_ICEBERG, SVC_ADMIN } svc_t;
 
 typedef struct {
     svc_t svc;
@@ -43,8 +33,15 @@ typedef struct {
     s3_err_t pipe_err;
     s3_req_t *s3q;
     char service[33]; /* SVC_JSON: the credential scope's service */
-    buf_t body;       /* SVC_JSON, SVC_ICEBERG */
+    buf_t body;       /* SVC_JSON, SVC_ICEBERG, SVC_ADMIN */
+    auth_caller_t caller;
+    auth_policy_t *caller_policy; /* owned: the user's parsed identity policy */
 } route_t;
+
+static bool buffered(const route_t *rs)
+{
+    return rs->svc == SVC_JSON || rs->svc == SVC_ICEBERG || rs->svc == SVC_ADMIN;
+}
 
 router_t *router_new(const kura_config_t *cfg, store_t *st)
 {
@@ -73,18 +70,6 @@ void router_free(router_t *rt)
     s3_free(rt->s3);
     tables_free(rt->tables);
     free(rt);
-}
-
-static bool lookup_secret(void *arg, const char *access_key, char *secret, size_t cap)
-{
-    const router_t *rt = arg;
-    if (strcmp(access_key, rt->cfg->access_key) != 0)
-        return false;
-    size_t n = strlen(rt->cfg->secret_key);
-    if (n >= cap)
-        return false;
-    memcpy(secret, rt->cfg->secret_key, n + 1);
-    return true;
 }
 
 static bool has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
@@ -139,25 +124,37 @@ static void kura_json(http_req_t *r, unsigned status, const char *err, const cha
 
 static auth_request_t auth_view(const http_req_t *r);
 
-/* /kura/admin/...: root-signed requests only. */
-static void kura_admin(router_t *rt, http_req_t *r)
+/* /kura/admin/...: root-signed requests only (the body is in). */
+static void kura_admin(router_t *rt, http_req_t *r, const char *body, size_t len)
 {
     r->op = "Admin";
     auth_request_t ar = auth_view(r);
+    ar.body = body;
+    ar.body_len = len;
     auth_result_t res;
-    auth_rc_t arc = auth_sigv4_verify(&ar, lookup_secret, rt, &res);
-    if (arc != AUTH_OK) {
+    auth_rc_t arc = auth_sigv4_verify(&ar, iam_secret_lookup, rt, &res);
+    if (arc == AUTH_OK && res.payload == AUTH_PAYLOAD_SHA256) {
+        uint8_t d[32];
+        char hex[65];
+        codec_sha256(body, len, d);
+        codec_hex(d, sizeof d, hex);
+        if (strcmp(hex, res.payload_sha256) != 0)
+            arc = AUTH_ERR_SHA256_MISMATCH;
+    }
+    if (arc != AUTH_OK || strcmp(res.access_key, rt->cfg->access_key) != 0) {
         kura_json(r, 403, "AccessDenied",
                   "{\"error\":{\"code\":\"AccessDenied\",\"message\":\"admin calls need the "
                   "root credentials\"}}");
         return;
     }
+    if (iam_admin(rt, r, body, len))
+        return;
     const char *p = r->raw_path;
-    char body[160];
+    char out[160];
     if (strcmp(p, "/kura/admin/lifecycle") == 0 && strcmp(r->method, "POST") == 0) {
         r->op = "AdminLifecycleRun";
-        snprintf(body, sizeof body, "{\"actions\":%zu}", s3_lifecycle_run(rt->s3));
-        kura_json(r, 200, NULL, body);
+        snprintf(out, sizeof out, "{\"actions\":%zu}", s3_lifecycle_run(rt->s3));
+        kura_json(r, 200, NULL, out);
         return;
     }
     if (strcmp(p, "/kura/admin/clock") == 0) {
@@ -181,17 +178,18 @@ static void kura_admin(router_t *rt, http_req_t *r)
         }
         char iso[TIMEFMT_ISO_LEN];
         timefmt_iso8601_ms(clock_now_ms(), iso);
-        snprintf(body, sizeof body, "{\"now\":\"%s\",\"offset_ms\":%lld}", iso,
+        snprintf(out, sizeof out, "{\"now\":\"%s\",\"offset_ms\":%lld}", iso,
                  (long long)clock_offset_ms());
-        kura_json(r, 200, NULL, body);
+        kura_json(r, 200, NULL, out);
         return;
     }
     kura_json(r, 404, "NotFound",
               "{\"error\":{\"code\":\"NotFound\",\"message\":\"No such kura endpoint\"}}");
 }
 
-/* GET /kura/health and the reserved kura paths. Returns true if answered. */
-static bool kura_path(router_t *rt, http_req_t *r)
+/* GET /kura/health and the reserved kura paths. Returns true if answered;
+ * admin calls set SVC_ADMIN and are answered once their body is in. */
+static bool kura_path(route_t *rs, http_req_t *r)
 {
     const char *p = r->raw_path;
     if (strcmp(p, "/kura/health") == 0) {
@@ -204,10 +202,15 @@ static bool kura_path(router_t *rt, http_req_t *r)
     }
     if (has_prefix(p, "/kura/admin/")) {
         r->svc = "kura";
-        kura_admin(rt, r);
-        return true;
+        rs->svc = SVC_ADMIN;
+        buf_init(&rs->body, TABLES_MAX_BODY_BYTES);
+        return false;
     }
-    if (has_prefix(p, "/kura/") || strcmp(p, "/kura") == 0 || has_prefix(p, "/console")) {
+    /* "/kura" and "/console" alone fall through to S3, which refuses them as
+     * bucket names; the console itself is read with GET. */
+    bool console = (strcmp(p, "/console") == 0 || has_prefix(p, "/console/")) &&
+                   (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0);
+    if (has_prefix(p, "/kura/") || console) {
         r->svc = "kura";
         r->status = 404;
         r->err = "NotFound";
@@ -240,8 +243,10 @@ static bool route_begin(void *app, http_req_t *r, void **ctx)
         s3_error(r, S3_ERR_INTERNAL, NULL);
         return true;
     }
-    if (kura_path(rt, r))
+    if (kura_path(rs, r))
         return true;
+    if (rs->svc == SVC_ADMIN)
+        return false;
 
     auth_request_t ar = auth_view(r);
     char service[33] = "";
@@ -261,7 +266,7 @@ static bool route_begin(void *app, http_req_t *r, void **ctx)
     }
     rs->svc = SVC_S3;
     r->svc = "s3";
-    auth_rc_t arc = auth_sigv4_verify(&ar, lookup_secret, rt, &rs->auth);
+    auth_rc_t arc = auth_sigv4_verify(&ar, iam_secret_lookup, rt, &rs->auth);
     if (arc != AUTH_OK && arc != AUTH_ANONYMOUS) {
         s3_error(r, s3_err_from_auth(arc), NULL);
         return true;
@@ -298,7 +303,11 @@ static bool route_begin(void *app, http_req_t *r, void **ctx)
             }
         }
     }
-    return s3_begin(rt->s3, r, rs->authed ? &rs->auth : NULL, &rs->s3q);
+    if (!iam_caller(rt, r, rs->authed ? &rs->auth : NULL, &rs->caller, &rs->caller_policy)) {
+        s3_error(r, S3_ERR_INVALID_ACCESS_KEY_ID, NULL);
+        return true;
+    }
+    return s3_begin(rt->s3, r, rs->authed ? &rs->auth : NULL, &rs->caller, &rs->s3q);
 }
 
 static bool emit_to_s3(void *arg, const void *p, size_t n)
@@ -311,7 +320,7 @@ static bool route_body(void *app, http_req_t *r, void *ctx, const void *p, size_
 {
     (void)app, (void)r;
     route_t *rs = ctx;
-    if (rs->svc == SVC_JSON || rs->svc == SVC_ICEBERG) {
+    if (buffered(rs)) {
         buf_append(&rs->body, p, n); /* past the ceiling: refused at the end */
         return true;
     }
@@ -344,7 +353,7 @@ static void json_end(router_t *rt, http_req_t *r, route_t *rs)
         auth_request_t ar = auth_view(r);
         ar.body = rs->body.data ? rs->body.data : "";
         ar.body_len = rs->body.len;
-        auth_rc_t arc = auth_sigv4_verify(&ar, lookup_secret, rt, &rs->auth);
+        auth_rc_t arc = auth_sigv4_verify(&ar, iam_secret_lookup, rt, &rs->auth);
         if (arc == AUTH_OK) {
             if (strcmp(rs->auth.region, rt->cfg->region) != 0) {
                 json_error(r, 403, "InvalidSignatureException",
@@ -369,7 +378,14 @@ static void json_end(router_t *rt, http_req_t *r, route_t *rs)
 static void route_end(void *app, http_req_t *r, void *ctx)
 {
     route_t *rs = ctx;
-    if (rs->svc == SVC_JSON || rs->svc == SVC_ICEBERG) {
+    if (rs->svc == SVC_ADMIN) {
+        if (!buf_ok(&rs->body))
+            kura_json(r, 413, "EntityTooLarge", "{\"error\":{\"code\":\"EntityTooLarge\"}}");
+        else
+            kura_admin(app, r, rs->body.data ? rs->body.data : "", rs->body.len);
+        return;
+    }
+    if (buffered(rs)) {
         json_end(app, r, rs);
         return;
     }
@@ -400,8 +416,9 @@ static void route_done(void *app, http_req_t *r, void *ctx)
     s3_done(rs->s3q);
     auth_chunked_free(rs->chunked);
     EVP_MD_CTX_free(rs->sha);
-    if (rs->svc == SVC_JSON || rs->svc == SVC_ICEBERG)
+    if (buffered(rs))
         buf_release(&rs->body);
+    auth_policy_free(rs->caller_policy);
 }
 
 const http_handlers_t router_handlers = {route_begin, route_body, route_end, route_done};

@@ -60,6 +60,11 @@ static s3_err_t load_source(s3_req_t *q, copy_source_t *src)
             return S3_ERR_INVALID_ARGUMENT;
         src->version_id = arena_strdup(r->arena, qm + 11);
     }
+    s3_err_t arc = s3_authorize(q, src->bucket, src->version_id ? "s3:GetObjectVersion"
+                                                                : "s3:GetObject",
+                                src->key, src->key_len);
+    if (arc != S3_OK)
+        return arc;
     store_rc_t rc = store_object_get(q->s3->st, r->arena, src->bucket, src->key, src->key_len,
                                      src->version_id, &src->obj);
     if (rc == STORE_NOT_FOUND)
@@ -281,8 +286,14 @@ static s3_err_t upload_part_copy_run(s3_req_t *q, const auth_chunked_t *t)
     if (range) {
         http_range_t rg;
         /* Only "bytes=first-last" inside the source is accepted here. */
-        if (strncmp(range, "bytes=", 6) != 0 || range[6] == '-' ||
-            http_range_parse(range, src.obj.size, &rg) != HTTP_RANGE_OK) {
+        http_range_rc_t rrc = http_range_parse(range, src.obj.size, &rg);
+        if (rrc == HTTP_RANGE_UNSATISFIABLE) {
+            q->err_msg = arena_printf(r->arena,
+                                      "Range specified is not valid for source object of size: %llu",
+                                      (unsigned long long)src.obj.size);
+            return S3_ERR_INVALID_ARGUMENT;
+        }
+        if (strncmp(range, "bytes=", 6) != 0 || range[6] == '-' || rrc != HTTP_RANGE_OK) {
             q->err_msg = "The x-amz-copy-source-range value must be of the form bytes=first-last "
                          "where first and last are the zero-based offsets of the first and last "
                          "bytes to copy";
@@ -291,8 +302,12 @@ static s3_err_t upload_part_copy_run(s3_req_t *q, const auth_chunked_t *t)
         uint64_t want_last = 0;
         const char *dash = strchr(range + 6, '-');
         if (!dash || parse_u64_str(dash + 1, UINT64_MAX, &want_last) != PARSE_OK ||
-            want_last >= src.obj.size)
-            return S3_ERR_INVALID_RANGE;
+            want_last >= src.obj.size) {
+            q->err_msg = arena_printf(r->arena,
+                                      "Range specified is not valid for source object of size: %llu",
+                                      (unsigned long long)src.obj.size);
+            return S3_ERR_INVALID_ARGUMENT;
+        }
         first = rg.first;
         last = rg.last;
     }

@@ -72,6 +72,11 @@ static s3_err_t delete_objects_run(s3_req_t *q, const auth_chunked_t *t)
                         kn->text_len ? "Your key is too long" : "Invalid key");
             continue;
         }
+        if (s3_authorize(q, q->bucket, vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject",
+                         kn->text, kn->text_len) != S3_OK) {
+            entry_error(out, kn->text, kn->text_len, vid, "AccessDenied", "Access Denied");
+            continue;
+        }
         store_delete_result_t res = {0};
         store_rc_t src = store_object_delete(q->s3->st, r->arena, q->bucket, kn->text,
                                              kn->text_len, vid, bypass, clock_now_ms(), &res);
@@ -96,8 +101,9 @@ static s3_err_t delete_objects_run(s3_req_t *q, const auth_chunked_t *t)
         if (vid)
             xmlw_elem(out, "VersionId", vid);
         if (res.delete_marker) {
+            /* Created by this delete, or the marker removed by version id. */
             xmlw_elem(out, "DeleteMarker", "true");
-            if (!vid && res.version_id)
+            if (res.version_id)
                 xmlw_elem(out, "DeleteMarkerVersionId", res.version_id);
         }
         xmlw_close(out, "Deleted");

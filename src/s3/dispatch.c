@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 s3_t *s3_new(const kura_config_t *cfg, store_t *st)
 {
@@ -80,6 +81,18 @@ static const s3_op_t *pick_bucket_op(const http_req_t *r, const char *m, const c
         return is(m, "GET") ? &s3_op_get_bucket_versioning
                : is(m, "PUT") ? &s3_op_put_bucket_versioning
                               : NULL;
+    if (is(sub, "policy"))
+        return is(m, "GET")      ? &s3_op_get_bucket_policy
+               : is(m, "PUT")    ? &s3_op_put_bucket_policy
+               : is(m, "DELETE") ? &s3_op_delete_bucket_policy
+                                 : NULL;
+    if (is(sub, "policyStatus"))
+        return is(m, "GET") ? &s3_op_get_bucket_policy_status : NULL;
+    if (is(sub, "publicAccessBlock"))
+        return is(m, "GET")      ? &s3_op_get_public_access_block
+               : is(m, "PUT")    ? &s3_op_put_public_access_block
+               : is(m, "DELETE") ? &s3_op_delete_public_access_block
+                                 : NULL;
     if (is(sub, "acl"))
         return is(m, "GET") ? &s3_op_get_bucket_acl : is(m, "PUT") ? &s3_op_put_bucket_acl : NULL;
     if (is(sub, "ownershipControls"))
@@ -262,7 +275,46 @@ static s3_err_t check_expected_owner(const s3_req_t *q)
     return S3_OK;
 }
 
-bool s3_begin(s3_t *s, http_req_t *r, const auth_result_t *auth, s3_req_t **out)
+/* The action of a request: versioned variants when ?versionId names one,
+ * as IAM distinguishes them. */
+static const char *request_action(const s3_req_t *q)
+{
+    static const struct {
+        const char *plain, *versioned;
+    } v[] = {
+        {"s3:GetObject", "s3:GetObjectVersion"},
+        {"s3:DeleteObject", "s3:DeleteObjectVersion"},
+        {"s3:GetObjectTagging", "s3:GetObjectVersionTagging"},
+        {"s3:PutObjectTagging", "s3:PutObjectVersionTagging"},
+        {"s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"},
+        {"s3:GetObjectAcl", "s3:GetObjectVersionAcl"},
+        {"s3:PutObjectAcl", "s3:PutObjectVersionAcl"},
+        {"s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"},
+    };
+    const char *a = s3_op_action(q->op);
+    if (a && q->key && http_param(q->r, "versionId"))
+        for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+            if (strcmp(a, v[i].plain) == 0)
+                return v[i].versioned;
+    return a;
+}
+
+static s3_err_t authorize_request(s3_req_t *q)
+{
+    if (q->op->anonymous_ok)
+        return S3_OK; /* preflight; POST uploads carry their own signature */
+    s3_err_t rc = s3_authorize(q, q->bucket, request_action(q), q->key, q->key_len);
+    if (rc != S3_OK)
+        return rc;
+    /* Overriding GOVERNANCE retention is a permission of its own. */
+    const char *bp = http_header(q->r, "x-amz-bypass-governance-retention");
+    if (bp && strcasecmp(bp, "true") == 0)
+        rc = s3_authorize(q, q->bucket, "s3:BypassGovernanceRetention", q->key, q->key_len);
+    return rc;
+}
+
+bool s3_begin(s3_t *s, http_req_t *r, const auth_result_t *auth, const auth_caller_t *caller,
+              s3_req_t **out)
 {
     s3_req_t *q = arena_alloc(r->arena, sizeof *q);
     *out = q;
@@ -273,6 +325,7 @@ bool s3_begin(s3_t *s, http_req_t *r, const auth_result_t *auth, s3_req_t **out)
     q->s3 = s;
     q->r = r;
     q->auth = auth;
+    q->caller = caller;
     q->expect_bytes = UINT64_MAX;
     buf_init(&q->body, S3_MAX_XML_BODY_BYTES);
     r->svc = "s3";
@@ -294,12 +347,8 @@ bool s3_begin(s3_t *s, http_req_t *r, const auth_result_t *auth, s3_req_t **out)
         return true;
     }
     r->op = q->op->name;
-    /* Until bucket and IAM policies land, only the root credentials may act. */
-    if (!auth && !q->op->anonymous_ok) {
-        s3_error(r, S3_ERR_ACCESS_DENIED, NULL);
-        return true;
-    }
-    if ((rc = check_expected_owner(q)) != S3_OK || (rc = q->op->begin(q)) != S3_OK) {
+    if ((rc = authorize_request(q)) != S3_OK || (rc = check_expected_owner(q)) != S3_OK ||
+        (rc = q->op->begin(q)) != S3_OK) {
         s3_error(r, rc, q->err_msg);
         return true;
     }

@@ -62,7 +62,7 @@ static store_iter_rc_t list_cb(void *arg, const store_object_t *o, buf_t *skip)
             }
     }
     if (l->count == l->max) {
-        l->truncated = true;
+        l->truncated = l->max > 0; /* max-keys=0 asks for nothing, not for a page */
         return STORE_ITER_STOP;
     }
     buf_t *b = &l->items;
@@ -170,7 +170,8 @@ static char *make_token(lister_t *l)
     if (!raw || !tok)
         return NULL;
     raw[0] = l->last_is_prefix ? 'P' : 'K';
-    memcpy(raw + 1, l->last, l->last_len);
+    if (l->last_len)
+        memcpy(raw + 1, l->last, l->last_len);
     codec_b64(raw, l->last_len + 1, tok);
     return tok;
 }

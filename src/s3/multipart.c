@@ -349,6 +349,15 @@ static s3_err_t complete_run(s3_req_t *q, const auth_chunked_t *t)
         in.obj.checksum_value = ck;
         in.obj.checksum_type = full ? "FULL_OBJECT" : "COMPOSITE";
     }
+    /* A whole-object checksum sent with the request must match ours. */
+    for (ck_algo_t a2 = CK_CRC32; a2 <= CK_SHA256; a2++) {
+        const char *v = http_header(r, ck_algo_header(a2));
+        if (v && (!have_ck || a2 != ck_algo || strcmp(v, ck) != 0)) {
+            q->err_msg = arena_printf(a, "The %s you specified did not match the calculated "
+                                         "checksum.", ck_algo_name(a2));
+            return S3_ERR_BAD_DIGEST;
+        }
+    }
     if ((rc = s3_write_conditions(q, &in)) != S3_OK)
         return rc;
     store_object_t out;

@@ -177,7 +177,7 @@ static s3_err_t part_range(s3_req_t *q, const store_object_t *o, http_range_t *r
         return rc;
     uint32_t count = o->parts_count ? o->parts_count : 1;
     if (pn > count)
-        return S3_ERR_INVALID_RANGE; /* S3: InvalidPartNumber, 416 */
+        return S3_ERR_INVALID_PART_NUMBER;
     if (!o->parts_count) {
         *rr = o->size ? HTTP_RANGE_OK : HTTP_RANGE_IGNORE;
         return S3_OK;

@@ -74,6 +74,10 @@ typedef enum {
     S3_ERR_MALFORMED_POST,
     S3_ERR_ACL_NOT_SUPPORTED,
     S3_ERR_NO_SUCH_LIFECYCLE,
+    S3_ERR_MALFORMED_POLICY,
+    S3_ERR_NO_SUCH_BUCKET_POLICY,
+    S3_ERR_NO_SUCH_PAB,
+    S3_ERR_INVALID_PART_NUMBER,
     S3_ERR_NO_LOCK_CONFIGURATION_OBJECT,
     S3_ERR__COUNT /* keep last */
 } s3_err_t;
@@ -84,10 +88,11 @@ typedef struct s3_req s3_req_t;
 s3_t *s3_new(const kura_config_t *cfg, store_t *st);
 void s3_free(s3_t *s);
 
-/* Headers are in and the request is authenticated (auth NULL: anonymous).
- * Returns true if the response is ready. *out is the request's state (freed
- * by s3_done). */
-bool s3_begin(s3_t *s, http_req_t *r, const auth_result_t *auth, s3_req_t **out);
+/* Headers are in and the request is authenticated (auth NULL: anonymous);
+ * caller says who it acts as (router/iam.c). Returns true if the response is
+ * ready. *out is the request's state (freed by s3_done). */
+bool s3_begin(s3_t *s, http_req_t *r, const auth_result_t *auth, const auth_caller_t *caller,
+              s3_req_t **out);
 /* Decoded payload bytes. false: the response is ready. */
 bool s3_body(s3_req_t *q, const void *p, size_t n);
 /* The payload is complete. pre_err: an error the payload pipeline found

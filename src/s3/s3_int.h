@@ -27,6 +27,7 @@ struct s3_req {
     s3_t *s3;
     http_req_t *r;
     const auth_result_t *auth; /* NULL: anonymous */
+    const auth_caller_t *caller;
     const s3_op_t *op;
     const char *bucket; /* NULL for service-level operations */
     const char *key;    /* NULL for bucket-level operations */
@@ -76,7 +77,16 @@ extern const s3_op_t s3_op_list_buckets, s3_op_create_bucket, s3_op_head_bucket,
     s3_op_put_bucket_ownership_controls, s3_op_get_bucket_ownership_controls,
     s3_op_delete_bucket_ownership_controls, s3_op_get_bucket_request_payment,
     s3_op_get_object_attributes, s3_op_put_bucket_lifecycle, s3_op_get_bucket_lifecycle,
-    s3_op_delete_bucket_lifecycle;
+    s3_op_delete_bucket_lifecycle, s3_op_put_bucket_policy, s3_op_get_bucket_policy,
+    s3_op_delete_bucket_policy, s3_op_get_bucket_policy_status, s3_op_put_public_access_block,
+    s3_op_get_public_access_block, s3_op_delete_public_access_block;
+
+/* Authorization (s3/policy.c). The IAM action of an operation (NULL: none,
+ * e.g. the CORS preflight). s3_authorize decides `action` on the bucket (key
+ * NULL) or object ARN for q->caller: S3_OK or S3_ERR_ACCESS_DENIED. */
+const char *s3_op_action(const s3_op_t *op);
+s3_err_t s3_authorize(s3_req_t *q, const char *bucket, const char *action, const char *key,
+                      size_t key_len);
 
 /* Frees a PostObject's form parser state (s3_done). */
 void s3_post_release(s3_req_t *q);

@@ -37,9 +37,10 @@ static size_t utf8_chars(const char *s)
 static s3_err_t check_tags(s3_req_t *q, const store_kv_t *t, size_t n, size_t max)
 {
     if (n > max) {
+        /* S3 answers a tag count over the limit as BadRequest, not InvalidTag. */
         q->err_msg = max == S3_MAX_OBJECT_TAGS ? "Object tags cannot be greater than 10"
                                                : "Bucket tag count cannot be greater than 50";
-        return S3_ERR_INVALID_TAG;
+        return S3_ERR_BAD_REQUEST;
     }
     for (size_t i = 0; i < n; i++) {
         size_t kc = utf8_chars(t[i].name), vc = utf8_chars(t[i].value);
@@ -189,7 +190,9 @@ static s3_err_t put_object_tagging_run(s3_req_t *q, const auth_chunked_t *t)
     (void)t;
     store_kv_t *tags = NULL;
     size_t n = 0;
-    s3_err_t rc = tags_from_xml(q, S3_MAX_OBJECT_TAGS, &tags, &n);
+    s3_err_t rc = s3_check_body_digests(q, false);
+    if (rc == S3_OK)
+        rc = tags_from_xml(q, S3_MAX_OBJECT_TAGS, &tags, &n);
     if (rc != S3_OK)
         return rc;
     store_object_t out;
@@ -251,7 +254,9 @@ static s3_err_t put_bucket_tagging_run(s3_req_t *q, const auth_chunked_t *t)
     (void)t;
     store_kv_t *tags = NULL;
     size_t n = 0;
-    s3_err_t rc = tags_from_xml(q, S3_MAX_BUCKET_TAGS, &tags, &n);
+    s3_err_t rc = s3_check_body_digests(q, false);
+    if (rc == S3_OK)
+        rc = tags_from_xml(q, S3_MAX_BUCKET_TAGS, &tags, &n);
     if (rc != S3_OK)
         return rc;
     buf_t doc;

@@ -13,7 +13,7 @@
 
 typedef struct {
     const char *data_dir;
-    const char *host; /* listen address */
+    char host[64];    /* listen address */
     unsigned port;
     const char *region;
     const char *domain; /* virtual-hosted style: BUCKET.<domain>; "localhost" always works */

@@ -1,0 +1,29 @@
+/* router/router_int.h: shared inside router/, included by nobody else. */
+#ifndef KURA_ROUTER_ROUTER_INT_H
+#define KURA_ROUTER_ROUTER_INT_H
+
+#include "router/router.h"
+
+#include "auth/auth.h"
+#include "auth/policy.h"
+#include "s3/s3.h"
+#include "tables/tables.h"
+
+struct router {
+    const kura_config_t *cfg;
+    store_t *st;
+    s3_t *s3;
+    tables_t *tables;
+};
+
+/* iam.c: the secret of an access key (root or a user's), auth_secret_fn-shaped. */
+bool iam_secret_lookup(void *arg, const char *access_key, char *secret, size_t cap);
+/* Who a verified request (auth NULL: anonymous) acts as. A user's parsed
+ * identity policy is handed to *owned, freed by the caller after the request.
+ * false: the key's user is gone or its policy unreadable (deny). */
+bool iam_caller(router_t *rt, http_req_t *r, const auth_result_t *auth, auth_caller_t *out,
+                auth_policy_t **owned);
+/* /kura/admin/users...; false if the path is not one of these. */
+bool iam_admin(router_t *rt, http_req_t *r, const char *body, size_t len);
+
+#endif
