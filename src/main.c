@@ -7,11 +7,15 @@
 #include "router/router.h"
 #include "s3/s3.h"
 #include "store/store.h"
+#include "util/codec.h"
 #include "util/config.h"
+#include "util/httpc.h"
 #include "util/log.h"
 #include "util/parse.h"
+#include "util/timefmt.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +41,13 @@ static const char usage[] =
     "      unless KURA_ACCESS_KEY_ID and KURA_SECRET_ACCESS_KEY are set.\n"
     "      --test-clock lets POST /kura/admin/clock advance the service clock\n"
     "      (retention, lifecycle): for tests, never for production.\n"
+    "  kura user add NAME [--policy FILE] | user list | user delete NAME\n"
+    "  kura user policy NAME FILE\n"
+    "      Manage users of a running server: access keys with an IAM identity\n"
+    "      policy. Talks to --endpoint (default $KURA_ENDPOINT or\n"
+    "      http://127.0.0.1:9000) with the root credentials from\n"
+    "      KURA_ACCESS_KEY_ID/KURA_SECRET_ACCESS_KEY, AWS_ACCESS_KEY_ID/\n"
+    "      AWS_SECRET_ACCESS_KEY, or --data DIR's credentials file.\n"
     "  kura fsck [--data DIR] [--repair]\n"
     "      Check blob reference counts against the index (server stopped);\n"
     "      --repair removes orphaned blobs.\n"
@@ -240,6 +251,158 @@ static int cmd_fsck(kura_config_t *cfg, bool repair)
     return f.missing || f.bad_refcounts || (f.orphans && !repair) ? 1 : 0;
 }
 
+/* ---- kura user: admin calls to a running server ----------------------- */
+
+static bool read_file(const char *path, buf_t *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(out, chunk, n);
+    bool ok = !ferror(f) && buf_ok(out);
+    fclose(f);
+    return ok;
+}
+
+/* Root credentials for the CLI: environment first, then the data dir. */
+static bool cli_credentials(kura_config_t *cfg)
+{
+    const char *ak = getenv("KURA_ACCESS_KEY_ID"), *sk = getenv("KURA_SECRET_ACCESS_KEY");
+    if (!ak || !sk) {
+        ak = getenv("AWS_ACCESS_KEY_ID");
+        sk = getenv("AWS_SECRET_ACCESS_KEY");
+    }
+    if (ak && sk && *ak && *sk && strlen(ak) < sizeof cfg->access_key &&
+        strlen(sk) < sizeof cfg->secret_key) {
+        memcpy(cfg->access_key, ak, strlen(ak) + 1);
+        memcpy(cfg->secret_key, sk, strlen(sk) + 1);
+        return true;
+    }
+    bool created = false;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/credentials", cfg->data_dir);
+    return access(path, R_OK) == 0 && config_credentials_load(cfg, &created);
+}
+
+/* One SigV4-signed admin call; prints the body; exit status 0 on 2xx. */
+static int admin_call(const kura_config_t *cfg, const char *endpoint, const char *method,
+                      const char *path, const void *body, size_t len)
+{
+    char host[256];
+    unsigned port;
+    if (!httpc_parse_endpoint(endpoint, host, sizeof host, &port)) {
+        fprintf(stderr, "kura: bad endpoint %s\n", endpoint);
+        return 2;
+    }
+    char hostport[300], amz[TIMEFMT_HTTP_LEN], hash[65];
+    uint8_t d[32];
+    snprintf(hostport, sizeof hostport, "%s:%u", host, port);
+    int64_t now = timefmt_now_ms() / 1000;
+    char iso[TIMEFMT_ISO_LEN];
+    timefmt_iso8601_s(now, iso); /* 2006-01-02T15:04:05Z -> 20060102T150405Z */
+    size_t k = 0;
+    for (const char *c = iso; *c && k + 1 < sizeof amz; c++)
+        if (*c != '-' && *c != ':')
+            amz[k++] = *c;
+    amz[k] = '\0';
+    codec_sha256(body, len, d);
+    codec_hex(d, sizeof d, hash);
+    auth_header_t hs[3] = {{"host", hostport}, {"x-amz-content-sha256", hash}, {"x-amz-date", amz}};
+    auth_request_t ar = {.method = method, .raw_path = path, .headers = hs, .nheaders = 3};
+    char *authz = auth_sign_header(&ar, cfg->access_key, cfg->secret_key, cfg->region, "s3", amz,
+                                   "host;x-amz-content-sha256;x-amz-date", hash);
+    if (!authz)
+        return 1;
+    httpc_header_t hh[5] = {{"Host", hostport},
+                            {"x-amz-content-sha256", hash},
+                            {"x-amz-date", amz},
+                            {"Authorization", authz},
+                            {"Content-Type", "application/json"}};
+    httpc_response_t resp;
+    char err[256];
+    bool ok = httpc_request(host, port, method, path, hh, 5, body, len, &resp, err, sizeof err);
+    free(authz);
+    if (!ok) {
+        fprintf(stderr, "kura: %s\n", err);
+        return 1;
+    }
+    if (resp.body.len)
+        fwrite(resp.body.data, 1, resp.body.len, resp.status / 100 == 2 ? stdout : stderr);
+    buf_release(&resp.body);
+    return resp.status / 100 == 2 ? 0 : 1;
+}
+
+static int cmd_user(int argc, char **argv, kura_config_t *cfg)
+{
+    const char *endpoint = getenv("KURA_ENDPOINT");
+    const char *policy_file = NULL;
+    const char *pos[3] = {NULL, NULL, NULL};
+    size_t npos = 0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--endpoint") == 0 && i + 1 < argc)
+            endpoint = argv[++i];
+        else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
+            policy_file = argv[++i];
+        else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+            cfg->data_dir = argv[++i];
+        else if (strcmp(argv[i], "--region") == 0 && i + 1 < argc)
+            cfg->region = argv[++i];
+        else if (npos < 3)
+            pos[npos++] = argv[i];
+    }
+    if (!endpoint)
+        endpoint = "http://127.0.0.1:9000";
+    if (!cli_credentials(cfg)) {
+        fprintf(stderr, "kura: no root credentials (set KURA_ACCESS_KEY_ID and "
+                        "KURA_SECRET_ACCESS_KEY, or pass --data DIR)\n");
+        return 2;
+    }
+    const char *verb = pos[0] ? pos[0] : "";
+    buf_t body;
+    buf_init(&body, (size_t)1 << 20);
+    int rc = 2;
+    if (strcmp(verb, "list") == 0 && npos == 1) {
+        rc = admin_call(cfg, endpoint, "GET", "/kura/admin/users", "", 0);
+    } else if (strcmp(verb, "add") == 0 && npos == 2) {
+        buf_t pol;
+        buf_init(&pol, (size_t)256 << 10);
+        if (policy_file && !read_file(policy_file, &pol)) {
+            fprintf(stderr, "kura: cannot read %s\n", policy_file);
+        } else {
+            /* The policy goes as a JSON string: the server validates it. */
+            json_t *j = json_pack("{s:s,s:s?}", "name", pos[1], "policy",
+                                  policy_file ? buf_cstr(&pol) : NULL);
+            char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+            json_decref(j);
+            if (s)
+                rc = admin_call(cfg, endpoint, "POST", "/kura/admin/users", s, strlen(s));
+            free(s);
+        }
+        buf_release(&pol);
+    } else if (strcmp(verb, "delete") == 0 && npos == 2) {
+        buf_printf(&body, "/kura/admin/users/%s", pos[1]);
+        rc = admin_call(cfg, endpoint, "DELETE", buf_cstr(&body), "", 0);
+    } else if (strcmp(verb, "policy") == 0 && npos == 3) {
+        buf_t pol;
+        buf_init(&pol, (size_t)256 << 10);
+        if (!read_file(pos[2], &pol)) {
+            fprintf(stderr, "kura: cannot read %s\n", pos[2]);
+        } else {
+            buf_printf(&body, "/kura/admin/users/%s/policy", pos[1]);
+            rc = admin_call(cfg, endpoint, "PUT", buf_cstr(&body), pol.data ? pol.data : "",
+                            pol.len);
+        }
+        buf_release(&pol);
+    } else {
+        fputs(usage, stderr);
+    }
+    buf_release(&body);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -259,6 +422,8 @@ int main(int argc, char **argv)
             return 2;
         return cmd_serve(&cfg);
     }
+    if (strcmp(argv[1], "user") == 0)
+        return cmd_user(argc, argv, &cfg);
     if (strcmp(argv[1], "fsck") == 0) {
         if (!parse_flags(argc, argv, &cfg, &repair))
             return 2;
