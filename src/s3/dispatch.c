@@ -399,8 +399,17 @@ void s3_end(s3_req_t *q, s3_err_t pre_err, const auth_chunked_t *trailers)
     s3_err_t rc = pre_err != S3_OK ? pre_err : q->body_err;
     if (rc == S3_OK && q->expect_bytes != UINT64_MAX && q->got_bytes != q->expect_bytes)
         rc = S3_ERR_INCOMPLETE_BODY;
-    if (rc == S3_OK)
+    if (rc == S3_OK) {
+        /* Journal rows name the request that caused them (s3-metadata §3). */
+        store_reqctx_t ctx = {
+            .requester = q->caller && !q->caller->anonymous ? q->caller->account_id : NULL,
+            .source_ip = q->r->peer_ip,
+            .request_id = q->r->rid,
+        };
+        store_reqctx_set(&ctx);
         rc = q->op->run(q, trailers);
+        store_reqctx_set(NULL);
+    }
     if (rc != S3_OK)
         s3_error(q->r, rc, q->err_msg);
     if (q->op != &s3_op_cors_preflight)

@@ -173,6 +173,7 @@ store_rc_t store_mutate(store_t *st, store_mut_fn fn, void *arg)
     memset(&m, 0, sizeof m);
     m.fn = fn;
     m.arg = arg;
+    m.ctx = store_reqctx_current();
     pthread_cond_init(&m.cv, NULL);
 
     pthread_mutex_lock(&st->q_mu);

@@ -41,7 +41,7 @@ const char *store_rc_name(store_rc_t rc)
 static const char *const db_names[DB__COUNT] = {
     [DB_META] = "meta",       [DB_BUCKETS] = "buckets", [DB_BCONF] = "bconf",
     [DB_OBJECTS] = "objects", [DB_UPLOADS] = "uploads", [DB_PARTS] = "parts",
-    [DB_REFS] = "refs",       [DB_SYS] = "sys",
+    [DB_REFS] = "refs",       [DB_SYS] = "sys",         [DB_JOURNAL] = "journal",
 };
 
 void store_put_u64be(uint8_t *p, uint64_t v)

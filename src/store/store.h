@@ -359,6 +359,50 @@ store_rc_t store_sys_get(store_t *st, arena_t *a, const char *ns, const char *na
 typedef bool (*store_sys_cb)(void *arg, const char *name, const char *doc, size_t len);
 store_rc_t store_sys_list(store_t *st, arena_t *a, const char *ns, store_sys_cb cb, void *arg);
 
+/* ---- the metadata journal (DESIGN promise 1, invariants 2 and 3) ------- */
+
+/* The request a mutation comes from, as its journal row records it. A
+ * service sets it on the calling thread before mutating calls and clears it
+ * after (NULL); the store copies what it needs inside the mutation. Calls
+ * made without one (lifecycle) record requester "s3.amazonaws.com" and no
+ * source address, as AWS does for its own actions. */
+typedef struct {
+    const char *requester;  /* account id */
+    const char *source_ip;
+    const char *request_id;
+} store_reqctx_t;
+void store_reqctx_set(const store_reqctx_t *ctx);
+const store_reqctx_t *store_reqctx_current(void);
+
+/* Start or stop journaling a bucket's mutations. While on, every committed
+ * object mutation of the bucket appends one row in its own transaction. */
+store_rc_t store_journal_enable(store_t *st, const char *bucket, bool on);
+bool store_journal_enabled(store_t *st, const char *bucket);
+
+typedef enum {
+    STORE_JREC_CREATE = 1,
+    STORE_JREC_UPDATE_METADATA = 2,
+    STORE_JREC_DELETE = 3,
+} store_jrec_type_t;
+
+typedef struct {
+    uint64_t seq;           /* per bucket, strictly increasing, never reused */
+    store_jrec_type_t type;
+    int64_t ts_ms;          /* record_timestamp */
+    bool delete_marker;     /* DELETE rows: a marker was created */
+    bool permanent;         /* DELETE rows: a version was removed (only key + version) */
+    const char *requester, *source_ip, *request_id;
+    store_object_t obj;     /* the version as stored (key, version id, size, tags, ...) */
+} store_jrow_t;
+
+/* Queued rows of a bucket with seq > after, oldest first, at most max. */
+store_rc_t store_journal_read(store_t *st, arena_t *a, const char *bucket, uint64_t after,
+                              size_t max, store_jrow_t **rows, size_t *n);
+/* Removes queued rows of a bucket with seq <= upto (published). */
+store_rc_t store_journal_trim(store_t *st, const char *bucket, uint64_t upto);
+/* The last sequence number a bucket issued (0: none). */
+store_rc_t store_journal_last_seq(store_t *st, const char *bucket, uint64_t *out);
+
 /* ---- checks ----------------------------------------------------------- */
 
 typedef struct {

@@ -103,6 +103,7 @@ enum {
     DB_PARTS,
     DB_REFS,
     DB_SYS, /* system records: namespace \0 name -> document (sys.c) */
+    DB_JOURNAL, /* journal queue: bucket \0 seq(8, big-endian) -> row (journal.c) */
     DB__COUNT
 };
 
@@ -143,6 +144,7 @@ typedef store_rc_t (*store_mut_fn)(store_txn_t *t, void *arg);
 struct store_mut {
     store_mut_fn fn;
     void *arg;
+    const store_reqctx_t *ctx; /* the calling thread's request, for journal rows */
     store_rc_t rc;
     bool done;
     pthread_cond_t cv;
@@ -298,8 +300,10 @@ typedef enum {
 } store_journal_kind_t;
 
 /* Called inside the mutation's child txn (t) after the index change, with the
- * row as stored (for DELETE: the removed row). The journal issue appends one
- * journal row here; an error aborts the mutation. Does nothing yet. */
+ * row as stored (for DELETE: the removed row). When the bucket journals
+ * (store_journal_enable), appends one journal row stamped with the next
+ * sequence number of that bucket; an error aborts the mutation, so a row
+ * exists exactly for each committed mutation (DESIGN invariant 2). */
 store_rc_t store_journal_append(store_txn_t *t, store_journal_kind_t kind, const char *bucket,
                                 const store_object_t *row);
 

@@ -1414,9 +1414,88 @@ static void test_sys_records_create_list_delete(void)
     free(dir);
 }
 
+/* DESIGN invariant 2: exactly one journal row per committed mutation of a
+ * journaling bucket, none for failed ones, sequence numbers strictly
+ * increasing per bucket. */
+static void test_journal_rows_match_committed_mutations(void)
+{
+    char *dir = tmp_dir();
+    store_t *st = open_store(dir, false);
+    arena_t *a = arena_new(0);
+    make_bucket(st, "j", STORE_VERSIONING_ENABLED, false);
+    make_bucket(st, "quiet", STORE_VERSIONING_OFF, false);
+    store_object_t o;
+    store_delete_result_t dr;
+    store_put_t in = {.bucket = "quiet"};
+    in.obj = (store_object_t){.key = "before", .key_len = 6, .etag = "e0"};
+    CHECK_EQ_INT(store_object_put(st, a, &in, &o), STORE_OK, "put before enabling");
+    CHECK_EQ_INT(store_journal_enable(st, "j", true), STORE_OK, "enable");
+    CHECK(store_journal_enabled(st, "j") && !store_journal_enabled(st, "quiet"), "flags");
+    CHECK_EQ_INT(store_journal_enable(st, "nope", true), STORE_NO_BUCKET, "no bucket");
+
+    store_reqctx_t ctx = {.requester = "111122223333", .source_ip = "127.0.0.1",
+                          .request_id = "rid-1"};
+    store_reqctx_set(&ctx);
+    in.bucket = "j";
+    in.obj = (store_object_t){.key = "k", .key_len = 1, .etag = "e1", .size = 0};
+    CHECK_EQ_INT(store_object_put(st, a, &in, &o), STORE_OK, "put 1");
+    in.if_none_match = true; /* fails: no row */
+    CHECK_EQ_INT(store_object_put(st, a, &in, &o), STORE_PRECONDITION, "failed put");
+    in.if_none_match = false;
+    store_kv_t tag = {"t", "v"};
+    store_object_t f = {.tags = &tag, .ntags = 1};
+    CHECK_EQ_INT(store_object_update(st, a, "j", "k", 1, NULL, STORE_UPD_TAGS, &f, &o), STORE_OK,
+                 "tag");
+    store_reqctx_set(NULL); /* as lifecycle: the service itself */
+    CHECK_EQ_INT(store_object_delete(st, a, "j", "k", 1, NULL, false, 0, &dr), STORE_OK, "marker");
+    CHECK_EQ_INT(store_object_delete(st, a, "j", "k", 1, dr.version_id, false, 0, &dr), STORE_OK,
+                 "remove the marker");
+    in.obj.key = "other";
+    in.obj.key_len = 5;
+    CHECK_EQ_INT(store_object_put(st, a, &in, &o), STORE_OK, "put other");
+
+    store_jrow_t *rows = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(store_journal_read(st, a, "j", 0, 100, &rows, &n), STORE_OK, "read");
+    CHECK_EQ_INT(n, 5, "one row per committed mutation");
+    static const store_jrec_type_t want[] = {STORE_JREC_CREATE, STORE_JREC_UPDATE_METADATA,
+                                             STORE_JREC_DELETE, STORE_JREC_DELETE,
+                                             STORE_JREC_CREATE};
+    for (size_t i = 0; i < n && i < 5; i++) {
+        CHECK_EQ_INT(rows[i].type, want[i], "row %zu type", i);
+        CHECK(rows[i].seq == i + 1, "row %zu seq %llu", i, (unsigned long long)rows[i].seq);
+    }
+    if (n == 5) {
+        CHECK_EQ_STR(rows[0].requester, "111122223333", "requester");
+        CHECK_EQ_STR(rows[0].request_id, "rid-1", "request id");
+        CHECK(rows[1].obj.ntags == 1, "tags in the update row");
+        CHECK(rows[2].delete_marker && !rows[2].permanent, "marker row");
+        CHECK(rows[3].permanent, "permanent delete row");
+        CHECK_EQ_STR(rows[2].requester, "s3.amazonaws.com", "service requester");
+        CHECK(rows[2].source_ip == NULL, "no source ip for the service");
+        CHECK_EQ_STR(rows[4].obj.key, "other", "key");
+    }
+    CHECK_EQ_INT(store_journal_read(st, a, "quiet", 0, 100, &rows, &n), STORE_OK, "read quiet");
+    CHECK_EQ_INT(n, 0, "a bucket that does not journal has no rows");
+
+    CHECK_EQ_INT(store_journal_trim(st, "j", 3), STORE_OK, "trim");
+    CHECK_EQ_INT(store_journal_read(st, a, "j", 0, 100, &rows, &n), STORE_OK, "read after trim");
+    CHECK(n == 2 && rows[0].seq == 4, "trimmed up to 3 (%zu left)", n);
+    uint64_t last = 0;
+    CHECK(store_journal_last_seq(st, "j", &last) == STORE_OK && last == 5, "last seq");
+    CHECK_EQ_INT(store_journal_enable(st, "j", false), STORE_OK, "disable");
+    CHECK_EQ_INT(store_object_put(st, a, &in, &o), STORE_OK, "put after disabling");
+    CHECK(store_journal_last_seq(st, "j", &last) == STORE_OK && last == 5, "no new row");
+    arena_free(a);
+    store_close(st);
+    rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     RUN(test_sys_records_create_list_delete);
+    RUN(test_journal_rows_match_committed_mutations);
     RUN(test_buckets_create_list_delete);
     RUN(test_put_get_inline_and_blob);
     RUN(test_replace_in_place_frees_old_blob);
