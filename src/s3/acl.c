@@ -16,27 +16,6 @@
 
 #define S3_OWNERSHIP_CONF "ownership"
 
-static s3_err_t no_body_begin(s3_req_t *q)
-{
-    (void)q;
-    return S3_OK;
-}
-
-static s3_err_t xml_body_begin(s3_req_t *q)
-{
-    s3_want_xml_body(q);
-    return S3_OK;
-}
-
-static s3_err_t bucket_exists(s3_req_t *q)
-{
-    store_bucket_t b;
-    store_rc_t rc = store_bucket_get(q->s3->st, q->r->arena, q->bucket, &b);
-    if (rc != STORE_OK)
-        return rc == STORE_NOT_FOUND ? S3_ERR_NO_SUCH_BUCKET : s3_err_from_store(rc);
-    return S3_OK;
-}
-
 static void owner_acl(s3_req_t *q)
 {
     buf_t *o = &q->r->out;
@@ -60,7 +39,7 @@ static void owner_acl(s3_req_t *q)
 static s3_err_t get_bucket_acl_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
-    s3_err_t rc = bucket_exists(q);
+    s3_err_t rc = s3_bucket_must_exist(q);
     if (rc == S3_OK)
         owner_acl(q);
     return rc;
@@ -115,7 +94,7 @@ static s3_err_t put_acl_check(s3_req_t *q)
 static s3_err_t put_bucket_acl_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
-    s3_err_t rc = bucket_exists(q);
+    s3_err_t rc = s3_bucket_must_exist(q);
     if (rc == S3_OK && (rc = put_acl_check(q)) == S3_OK)
         q->r->status = 200;
     return rc;
@@ -137,17 +116,17 @@ static s3_err_t put_object_acl_run(s3_req_t *q, const auth_chunked_t *t)
     return rc;
 }
 
-const s3_op_t s3_op_get_bucket_acl = {"GetBucketAcl", false, no_body_begin, get_bucket_acl_run};
-const s3_op_t s3_op_get_object_acl = {"GetObjectAcl", false, no_body_begin, get_object_acl_run};
-const s3_op_t s3_op_put_bucket_acl = {"PutBucketAcl", false, xml_body_begin, put_bucket_acl_run};
-const s3_op_t s3_op_put_object_acl = {"PutObjectAcl", false, xml_body_begin, put_object_acl_run};
+const s3_op_t s3_op_get_bucket_acl = {"GetBucketAcl", false, s3_begin_no_body, get_bucket_acl_run};
+const s3_op_t s3_op_get_object_acl = {"GetObjectAcl", false, s3_begin_no_body, get_object_acl_run};
+const s3_op_t s3_op_put_bucket_acl = {"PutBucketAcl", false, s3_begin_xml_body, put_bucket_acl_run};
+const s3_op_t s3_op_put_object_acl = {"PutObjectAcl", false, s3_begin_xml_body, put_object_acl_run};
 
 /* ---- ownership controls ----------------------------------------------- */
 
 static s3_err_t put_ownership_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
-    s3_err_t rc = bucket_exists(q);
+    s3_err_t rc = s3_bucket_must_exist(q);
     if (rc != S3_OK)
         return rc;
     xml_node_t *root = xml_parse(q->r->arena, q->body.data ? q->body.data : "", q->body.len);
@@ -177,7 +156,7 @@ static s3_err_t put_ownership_run(s3_req_t *q, const auth_chunked_t *t)
 static s3_err_t get_ownership_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
-    s3_err_t rc = bucket_exists(q);
+    s3_err_t rc = s3_bucket_must_exist(q);
     if (rc != S3_OK)
         return rc;
     buf_t *o = &q->r->out;
@@ -193,20 +172,13 @@ static s3_err_t get_ownership_run(s3_req_t *q, const auth_chunked_t *t)
 static s3_err_t delete_ownership_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
-    s3_err_t rc = bucket_exists(q);
-    if (rc != S3_OK)
-        return rc;
-    store_rc_t src = store_bucket_conf_put(q->s3->st, q->bucket, S3_OWNERSHIP_CONF, NULL, 0);
-    if (src != STORE_OK && src != STORE_NOT_FOUND)
-        return s3_err_from_store(src);
-    q->r->status = 204;
-    return S3_OK;
+    return s3_conf_delete(q, S3_OWNERSHIP_CONF);
 }
 
 static s3_err_t get_request_payment_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
-    s3_err_t rc = bucket_exists(q);
+    s3_err_t rc = s3_bucket_must_exist(q);
     if (rc != S3_OK)
         return rc;
     buf_t *o = &q->r->out;
@@ -218,13 +190,13 @@ static s3_err_t get_request_payment_run(s3_req_t *q, const auth_chunked_t *t)
 }
 
 const s3_op_t s3_op_put_bucket_ownership_controls = {"PutBucketOwnershipControls", false,
-                                                     xml_body_begin, put_ownership_run};
+                                                     s3_begin_xml_body, put_ownership_run};
 const s3_op_t s3_op_get_bucket_ownership_controls = {"GetBucketOwnershipControls", false,
-                                                     no_body_begin, get_ownership_run};
+                                                     s3_begin_no_body, get_ownership_run};
 const s3_op_t s3_op_delete_bucket_ownership_controls = {"DeleteBucketOwnershipControls", false,
-                                                        no_body_begin, delete_ownership_run};
+                                                        s3_begin_no_body, delete_ownership_run};
 const s3_op_t s3_op_get_bucket_request_payment = {"GetBucketRequestPayment", false,
-                                                  no_body_begin, get_request_payment_run};
+                                                  s3_begin_no_body, get_request_payment_run};
 
 /* ---- GetObjectAttributes ---------------------------------------------- */
 
@@ -313,5 +285,5 @@ static s3_err_t get_attributes_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_get_object_attributes = {"GetObjectAttributes", false, no_body_begin,
+const s3_op_t s3_op_get_object_attributes = {"GetObjectAttributes", false, s3_begin_no_body,
                                              get_attributes_run};

@@ -121,10 +121,7 @@ static s3_err_t list_buckets_run(s3_req_t *q, const auth_chunked_t *t)
     }
     buf_t *o = &r->out;
     xmlw_root(o, "ListAllMyBucketsResult");
-    xmlw_open(o, "Owner");
-    xmlw_elem(o, "ID", s3_owner_id(q->s3));
-    xmlw_elem(o, "DisplayName", "kura");
-    xmlw_close(o, "Owner");
+    s3_owner_xml(q, o, "Owner");
     xmlw_open(o, "Buckets");
     store_rc_t rc = store_bucket_list(q->s3->st, r->arena, start, list_bucket_cb, &l);
     if (rc != STORE_OK)
@@ -194,12 +191,6 @@ const s3_op_t s3_op_create_bucket = {"CreateBucket", false, create_bucket_begin,
 
 /* ---- HeadBucket, DeleteBucket, GetBucketLocation ---------------------- */
 
-static s3_err_t no_body_begin(s3_req_t *q)
-{
-    (void)q;
-    return S3_OK;
-}
-
 static s3_err_t head_bucket_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
@@ -212,7 +203,7 @@ static s3_err_t head_bucket_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_head_bucket = {"HeadBucket", false, no_body_begin, head_bucket_run};
+const s3_op_t s3_op_head_bucket = {"HeadBucket", false, s3_begin_no_body, head_bucket_run};
 
 static s3_err_t delete_bucket_run(s3_req_t *q, const auth_chunked_t *t)
 {
@@ -224,7 +215,7 @@ static s3_err_t delete_bucket_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_delete_bucket = {"DeleteBucket", false, no_body_begin, delete_bucket_run};
+const s3_op_t s3_op_delete_bucket = {"DeleteBucket", false, s3_begin_no_body, delete_bucket_run};
 
 static s3_err_t get_location_run(s3_req_t *q, const auth_chunked_t *t)
 {
@@ -247,4 +238,4 @@ static s3_err_t get_location_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_get_bucket_location = {"GetBucketLocation", false, no_body_begin, get_location_run};
+const s3_op_t s3_op_get_bucket_location = {"GetBucketLocation", false, s3_begin_no_body, get_location_run};

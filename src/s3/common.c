@@ -3,6 +3,8 @@
 #include "s3/s3_int.h"
 
 #include "util/timefmt.h"
+#include "util/uri.h"
+#include "util/xmlw.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -103,4 +105,67 @@ void s3_object_headers(s3_req_t *q, const store_object_t *o, bool with_checksum)
         if (o->checksum_type)
             http_set_header(r, "x-amz-checksum-type", o->checksum_type);
     }
+}
+
+s3_err_t s3_begin_no_body(s3_req_t *q)
+{
+    (void)q;
+    return S3_OK;
+}
+
+s3_err_t s3_begin_xml_body(s3_req_t *q)
+{
+    s3_want_xml_body(q);
+    return S3_OK;
+}
+
+s3_err_t s3_bucket_must_exist(s3_req_t *q)
+{
+    store_bucket_t b;
+    store_rc_t rc = store_bucket_get(q->s3->st, q->r->arena, q->bucket, &b);
+    if (rc != STORE_OK)
+        return rc == STORE_NOT_FOUND ? S3_ERR_NO_SUCH_BUCKET : s3_err_from_store(rc);
+    return S3_OK;
+}
+
+void s3_xml_key(buf_t *o, const char *tag, const char *s, size_t n, bool url)
+{
+    if (!url) {
+        xmlw_elem_n(o, tag, s, n);
+        return;
+    }
+    buf_t e;
+    buf_init(&e, 64 << 10);
+    uri_encode(&e, s, n, true);
+    xmlw_elem_n(o, tag, buf_cstr(&e), e.len);
+    buf_release(&e);
+}
+
+void s3_owner_xml(const s3_req_t *q, buf_t *o, const char *tag)
+{
+    xmlw_open(o, tag);
+    xmlw_elem(o, "ID", s3_owner_id(q->s3));
+    xmlw_elem(o, "DisplayName", "kura");
+    xmlw_close(o, tag);
+}
+
+s3_err_t s3_conf_delete(s3_req_t *q, const char *name)
+{
+    store_rc_t rc = store_bucket_conf_put(q->s3->st, q->bucket, name, NULL, 0);
+    if (rc == STORE_NO_BUCKET)
+        return S3_ERR_NO_SUCH_BUCKET;
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+        return s3_err_from_store(rc);
+    q->r->status = 204;
+    return S3_OK;
+}
+
+s3_err_t s3_conf_get(s3_req_t *q, const char *name, s3_err_t absent, char **doc, size_t *len)
+{
+    store_rc_t rc = store_bucket_conf_get(q->s3->st, q->r->arena, q->bucket, name, doc, len);
+    if (rc == STORE_NO_BUCKET)
+        return S3_ERR_NO_SUCH_BUCKET;
+    if (rc == STORE_NOT_FOUND)
+        return absent;
+    return s3_err_from_store(rc);
 }

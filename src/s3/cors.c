@@ -15,18 +15,6 @@
 #define S3_CORS_CONF "cors"
 #define S3_MAX_CORS_RULES 100
 
-static s3_err_t no_body_begin(s3_req_t *q)
-{
-    (void)q;
-    return S3_OK;
-}
-
-static s3_err_t xml_body_begin(s3_req_t *q)
-{
-    s3_want_xml_body(q);
-    return S3_OK;
-}
-
 static bool cors_method(const char *m)
 {
     static const char *const ok[] = {"GET", "PUT", "HEAD", "POST", "DELETE"};
@@ -104,16 +92,9 @@ static s3_err_t get_cors_run(s3_req_t *q, const auth_chunked_t *t)
     (void)t;
     char *doc = NULL;
     size_t len = 0;
-    store_rc_t rc =
-        store_bucket_conf_get(q->s3->st, q->r->arena, q->bucket, S3_CORS_CONF, &doc, &len);
-    if (rc == STORE_NOT_FOUND) {
-        store_bucket_t b;
-        if (store_bucket_get(q->s3->st, q->r->arena, q->bucket, &b) != STORE_OK)
-            return S3_ERR_NO_SUCH_BUCKET;
-        return S3_ERR_NO_SUCH_CORS;
-    }
-    if (rc != STORE_OK)
-        return s3_err_from_store(rc);
+    s3_err_t rc = s3_conf_get(q, S3_CORS_CONF, S3_ERR_NO_SUCH_CORS, &doc, &len);
+    if (rc != S3_OK)
+        return rc;
     /* Re-emit the rules in S3's namespace, whatever the client sent. */
     xml_node_t *root = xml_parse(q->r->arena, doc, len);
     if (!root)
@@ -134,18 +115,12 @@ static s3_err_t get_cors_run(s3_req_t *q, const auth_chunked_t *t)
 static s3_err_t delete_cors_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
-    store_rc_t rc = store_bucket_conf_put(q->s3->st, q->bucket, S3_CORS_CONF, NULL, 0);
-    if (rc == STORE_NO_BUCKET)
-        return S3_ERR_NO_SUCH_BUCKET;
-    if (rc != STORE_OK && rc != STORE_NOT_FOUND)
-        return s3_err_from_store(rc);
-    q->r->status = 204;
-    return S3_OK;
+    return s3_conf_delete(q, S3_CORS_CONF);
 }
 
-const s3_op_t s3_op_put_bucket_cors = {"PutBucketCors", false, xml_body_begin, put_cors_run};
-const s3_op_t s3_op_get_bucket_cors = {"GetBucketCors", false, no_body_begin, get_cors_run};
-const s3_op_t s3_op_delete_bucket_cors = {"DeleteBucketCors", false, no_body_begin, delete_cors_run};
+const s3_op_t s3_op_put_bucket_cors = {"PutBucketCors", false, s3_begin_xml_body, put_cors_run};
+const s3_op_t s3_op_get_bucket_cors = {"GetBucketCors", false, s3_begin_no_body, get_cors_run};
+const s3_op_t s3_op_delete_bucket_cors = {"DeleteBucketCors", false, s3_begin_no_body, delete_cors_run};
 
 /* ---- matching --------------------------------------------------------- */
 
@@ -290,4 +265,4 @@ static s3_err_t preflight_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_cors_preflight = {"PreflightRequest", true, no_body_begin, preflight_run};
+const s3_op_t s3_op_cors_preflight = {"PreflightRequest", true, s3_begin_no_body, preflight_run};

@@ -291,18 +291,6 @@ static s3_err_t parse_config(s3_req_t *q, arena_t *a, const char *doc, size_t le
 
 /* ---- the API ---------------------------------------------------------- */
 
-static s3_err_t xml_body_begin(s3_req_t *q)
-{
-    s3_want_xml_body(q);
-    return S3_OK;
-}
-
-static s3_err_t no_body_begin(s3_req_t *q)
-{
-    (void)q;
-    return S3_OK;
-}
-
 static s3_err_t put_lifecycle_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
@@ -328,16 +316,9 @@ static s3_err_t get_lifecycle_run(s3_req_t *q, const auth_chunked_t *t)
     (void)t;
     char *doc = NULL;
     size_t len = 0;
-    store_rc_t rc =
-        store_bucket_conf_get(q->s3->st, q->r->arena, q->bucket, S3_LIFECYCLE_CONF, &doc, &len);
-    if (rc == STORE_NOT_FOUND) {
-        store_bucket_t b;
-        if (store_bucket_get(q->s3->st, q->r->arena, q->bucket, &b) != STORE_OK)
-            return S3_ERR_NO_SUCH_BUCKET;
-        return S3_ERR_NO_SUCH_LIFECYCLE;
-    }
-    if (rc != STORE_OK)
-        return s3_err_from_store(rc);
+    s3_err_t rc = s3_conf_get(q, S3_LIFECYCLE_CONF, S3_ERR_NO_SUCH_LIFECYCLE, &doc, &len);
+    if (rc != S3_OK)
+        return rc;
     xml_node_t *root = xml_parse(q->r->arena, doc, len);
     if (!root)
         return S3_ERR_INTERNAL;
@@ -373,20 +354,14 @@ static s3_err_t get_lifecycle_run(s3_req_t *q, const auth_chunked_t *t)
 static s3_err_t delete_lifecycle_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
-    store_rc_t rc = store_bucket_conf_put(q->s3->st, q->bucket, S3_LIFECYCLE_CONF, NULL, 0);
-    if (rc == STORE_NO_BUCKET)
-        return S3_ERR_NO_SUCH_BUCKET;
-    if (rc != STORE_OK && rc != STORE_NOT_FOUND)
-        return s3_err_from_store(rc);
-    q->r->status = 204;
-    return S3_OK;
+    return s3_conf_delete(q, S3_LIFECYCLE_CONF);
 }
 
 const s3_op_t s3_op_put_bucket_lifecycle = {"PutBucketLifecycleConfiguration", false,
-                                            xml_body_begin, put_lifecycle_run};
+                                            s3_begin_xml_body, put_lifecycle_run};
 const s3_op_t s3_op_get_bucket_lifecycle = {"GetBucketLifecycleConfiguration", false,
-                                            no_body_begin, get_lifecycle_run};
-const s3_op_t s3_op_delete_bucket_lifecycle = {"DeleteBucketLifecycle", false, no_body_begin,
+                                            s3_begin_no_body, get_lifecycle_run};
+const s3_op_t s3_op_delete_bucket_lifecycle = {"DeleteBucketLifecycle", false, s3_begin_no_body,
                                                delete_lifecycle_run};
 
 /* ---- the worker ------------------------------------------------------- */

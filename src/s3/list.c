@@ -33,19 +33,6 @@ typedef struct {
 } lister_t;
 
 /* Writes a key-like value, URL-encoded when asked. */
-static void elem_key(lister_t *l, buf_t *o, const char *tag, const char *s, size_t n)
-{
-    if (!l->url) {
-        xmlw_elem_n(o, tag, s, n);
-        return;
-    }
-    buf_t e;
-    buf_init(&e, 64 << 10);
-    uri_encode(&e, s, n, true);
-    xmlw_elem_n(o, tag, buf_cstr(&e), e.len);
-    buf_release(&e);
-}
-
 static store_iter_rc_t list_cb(void *arg, const store_object_t *o, buf_t *skip)
 {
     lister_t *l = arg;
@@ -70,7 +57,7 @@ static store_iter_rc_t list_cb(void *arg, const store_object_t *o, buf_t *skip)
     if (d) {
         size_t plen = (size_t)(d - o->key) + l->delim_len;
         xmlw_open(b, "CommonPrefixes");
-        elem_key(l, b, "Prefix", o->key, plen);
+        s3_xml_key(b, "Prefix", o->key, plen, l->url);
         xmlw_close(b, "CommonPrefixes");
         l->last = arena_strndup(l->q->r->arena, o->key, plen);
         l->last_len = plen;
@@ -79,7 +66,7 @@ static store_iter_rc_t list_cb(void *arg, const store_object_t *o, buf_t *skip)
         return STORE_ITER_SKIP;
     }
     xmlw_open(b, "Contents");
-    elem_key(l, b, "Key", o->key, o->key_len);
+    s3_xml_key(b, "Key", o->key, o->key_len, l->url);
     xmlw_elem(b, "LastModified", s3_iso_time(l->q, o->mtime_ms));
     char etag[80];
     s3_etag_quoted(o->etag, etag, sizeof etag);
@@ -91,10 +78,7 @@ static store_iter_rc_t list_cb(void *arg, const store_object_t *o, buf_t *skip)
     }
     xmlw_elem_u64(b, "Size", o->size);
     if (l->owner) {
-        xmlw_open(b, "Owner");
-        xmlw_elem(b, "ID", s3_owner_id(l->q->s3));
-        xmlw_elem(b, "DisplayName", "kura");
-        xmlw_close(b, "Owner");
+        s3_owner_xml(l->q, b, "Owner");
     }
     xmlw_elem(b, "StorageClass", o->storage_class && *o->storage_class ? o->storage_class
                                                                       : "STANDARD");
@@ -176,12 +160,6 @@ static char *make_token(lister_t *l)
     return tok;
 }
 
-static s3_err_t no_body_begin(s3_req_t *q)
-{
-    (void)q;
-    return S3_OK;
-}
-
 static s3_err_t list_v2_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
@@ -217,9 +195,9 @@ static s3_err_t list_v2_run(s3_req_t *q, const auth_chunked_t *t)
     buf_t *o = &r->out;
     xmlw_root(o, "ListBucketResult");
     xmlw_elem(o, "Name", q->bucket);
-    elem_key(&l, o, "Prefix", l.prefix, l.prefix_len);
+    s3_xml_key(o, "Prefix", l.prefix, l.prefix_len, l.url);
     if (l.delim)
-        elem_key(&l, o, "Delimiter", l.delim, l.delim_len);
+        s3_xml_key(o, "Delimiter", l.delim, l.delim_len, l.url);
     xmlw_elem_u64(o, "MaxKeys", l.max);
     if (l.url)
         xmlw_elem(o, "EncodingType", "url");
@@ -233,7 +211,7 @@ static s3_err_t list_v2_run(s3_req_t *q, const auth_chunked_t *t)
             xmlw_elem(o, "NextContinuationToken", next);
     }
     if (sa)
-        elem_key(&l, o, "StartAfter", sa, strlen(sa));
+        s3_xml_key(o, "StartAfter", sa, strlen(sa), l.url);
     buf_append(o, l.items.data ? l.items.data : "", l.items.len);
     xmlw_close(o, "ListBucketResult");
     bool ok = buf_ok(&l.items);
@@ -244,7 +222,7 @@ static s3_err_t list_v2_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_list_objects_v2 = {"ListObjectsV2", false, no_body_begin, list_v2_run};
+const s3_op_t s3_op_list_objects_v2 = {"ListObjectsV2", false, s3_begin_no_body, list_v2_run};
 
 static s3_err_t list_v1_run(s3_req_t *q, const auth_chunked_t *t)
 {
@@ -269,13 +247,13 @@ static s3_err_t list_v1_run(s3_req_t *q, const auth_chunked_t *t)
     buf_t *o = &r->out;
     xmlw_root(o, "ListBucketResult");
     xmlw_elem(o, "Name", q->bucket);
-    elem_key(&l, o, "Prefix", l.prefix, l.prefix_len);
-    elem_key(&l, o, "Marker", marker ? marker : "", marker ? strlen(marker) : 0);
+    s3_xml_key(o, "Prefix", l.prefix, l.prefix_len, l.url);
+    s3_xml_key(o, "Marker", marker ? marker : "", marker ? strlen(marker) : 0, l.url);
     if (l.truncated && l.delim)
-        elem_key(&l, o, "NextMarker", l.last, l.last_len);
+        s3_xml_key(o, "NextMarker", l.last, l.last_len, l.url);
     xmlw_elem_u64(o, "MaxKeys", l.max);
     if (l.delim)
-        elem_key(&l, o, "Delimiter", l.delim, l.delim_len);
+        s3_xml_key(o, "Delimiter", l.delim, l.delim_len, l.url);
     if (l.url)
         xmlw_elem(o, "EncodingType", "url");
     xmlw_elem_bool(o, "IsTruncated", l.truncated);
@@ -289,4 +267,4 @@ static s3_err_t list_v1_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_list_objects = {"ListObjects", false, no_body_begin, list_v1_run};
+const s3_op_t s3_op_list_objects = {"ListObjects", false, s3_begin_no_body, list_v1_run};

@@ -22,18 +22,6 @@
 #define MS_PER_DAY ((int64_t)86400 * 1000)
 #define S3_LOCK_MAX_DAYS 36500 /* 100 years, as S3 allows */
 
-static s3_err_t no_body_begin(s3_req_t *q)
-{
-    (void)q;
-    return S3_OK;
-}
-
-static s3_err_t xml_body_begin(s3_req_t *q)
-{
-    s3_want_xml_body(q);
-    return S3_OK;
-}
-
 static bool valid_mode(const char *m)
 {
     return m && (strcmp(m, "GOVERNANCE") == 0 || strcmp(m, "COMPLIANCE") == 0);
@@ -203,9 +191,9 @@ static s3_err_t get_lock_conf_run(s3_req_t *q, const auth_chunked_t *t)
 }
 
 const s3_op_t s3_op_put_object_lock_configuration = {"PutObjectLockConfiguration", false,
-                                                     xml_body_begin, put_lock_conf_run};
+                                                     s3_begin_xml_body, put_lock_conf_run};
 const s3_op_t s3_op_get_object_lock_configuration = {"GetObjectLockConfiguration", false,
-                                                     no_body_begin, get_lock_conf_run};
+                                                     s3_begin_no_body, get_lock_conf_run};
 
 /* ---- retention and legal hold of one version -------------------------- */
 
@@ -347,11 +335,11 @@ static s3_err_t get_legal_hold_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_put_object_retention = {"PutObjectRetention", false, xml_body_begin,
+const s3_op_t s3_op_put_object_retention = {"PutObjectRetention", false, s3_begin_xml_body,
                                             put_retention_run};
-const s3_op_t s3_op_get_object_retention = {"GetObjectRetention", false, no_body_begin,
+const s3_op_t s3_op_get_object_retention = {"GetObjectRetention", false, s3_begin_no_body,
                                             get_retention_run};
-const s3_op_t s3_op_put_object_legal_hold = {"PutObjectLegalHold", false, xml_body_begin,
+const s3_op_t s3_op_put_object_legal_hold = {"PutObjectLegalHold", false, s3_begin_xml_body,
                                              put_legal_hold_run};
-const s3_op_t s3_op_get_object_legal_hold = {"GetObjectLegalHold", false, no_body_begin,
+const s3_op_t s3_op_get_object_legal_hold = {"GetObjectLegalHold", false, s3_begin_no_body,
                                              get_legal_hold_run};

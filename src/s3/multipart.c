@@ -25,12 +25,6 @@
 #define S3_MAX_LIST_PARTS 1000
 #define S3_MAX_LIST_UPLOADS 1000
 
-static s3_err_t no_body_begin(s3_req_t *q)
-{
-    (void)q;
-    return S3_OK;
-}
-
 static s3_err_t upload_rc(store_rc_t rc)
 {
     return rc == STORE_NOT_FOUND ? S3_ERR_NO_SUCH_UPLOAD : s3_err_from_store(rc);
@@ -99,7 +93,7 @@ static s3_err_t create_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_create_multipart_upload = {"CreateMultipartUpload", false, no_body_begin,
+const s3_op_t s3_op_create_multipart_upload = {"CreateMultipartUpload", false, s3_begin_no_body,
                                                create_run};
 
 /* ---- UploadPart ------------------------------------------------------- */
@@ -407,17 +401,9 @@ static s3_err_t abort_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_abort_multipart_upload = {"AbortMultipartUpload", false, no_body_begin, abort_run};
+const s3_op_t s3_op_abort_multipart_upload = {"AbortMultipartUpload", false, s3_begin_no_body, abort_run};
 
 /* ---- ListParts -------------------------------------------------------- */
-
-static void owner_xml(s3_req_t *q, buf_t *o, const char *tag)
-{
-    xmlw_open(o, tag);
-    xmlw_elem(o, "ID", s3_owner_id(q->s3));
-    xmlw_elem(o, "DisplayName", "kura");
-    xmlw_close(o, tag);
-}
 
 static s3_err_t list_parts_run(s3_req_t *q, const auth_chunked_t *t)
 {
@@ -469,8 +455,8 @@ static s3_err_t list_parts_run(s3_req_t *q, const auth_chunked_t *t)
         }
         xmlw_close(o, "Part");
     }
-    owner_xml(q, o, "Initiator");
-    owner_xml(q, o, "Owner");
+    s3_owner_xml(q, o, "Initiator");
+    s3_owner_xml(q, o, "Owner");
     xmlw_elem(o, "StorageClass", up.meta.storage_class ? up.meta.storage_class : "STANDARD");
     if (algo != CK_NONE) {
         xmlw_elem(o, "ChecksumAlgorithm", ck_algo_name(algo));
@@ -481,7 +467,7 @@ static s3_err_t list_parts_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_list_parts = {"ListParts", false, no_body_begin, list_parts_run};
+const s3_op_t s3_op_list_parts = {"ListParts", false, s3_begin_no_body, list_parts_run};
 
 /* ---- ListMultipartUploads --------------------------------------------- */
 
@@ -533,8 +519,8 @@ static bool upload_cb(void *arg, const store_upload_t *u)
     xmlw_open(o, "Upload");
     xmlw_elem_n(o, "Key", u->key, u->key_len);
     xmlw_elem(o, "UploadId", u->upload_id);
-    owner_xml(l->q, o, "Initiator");
-    owner_xml(l->q, o, "Owner");
+    s3_owner_xml(l->q, o, "Initiator");
+    s3_owner_xml(l->q, o, "Owner");
     xmlw_elem(o, "StorageClass", u->meta.storage_class ? u->meta.storage_class : "STANDARD");
     xmlw_elem(o, "Initiated", s3_iso_time(l->q, u->initiated_ms));
     if (u->meta.checksum_algo) {
@@ -595,5 +581,5 @@ static s3_err_t list_uploads_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_list_multipart_uploads = {"ListMultipartUploads", false, no_body_begin,
+const s3_op_t s3_op_list_multipart_uploads = {"ListMultipartUploads", false, s3_begin_no_body,
                                               list_uploads_run};

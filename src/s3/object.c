@@ -85,12 +85,6 @@ const s3_op_t s3_op_put_object = {"PutObject", false, put_object_begin, put_obje
 
 /* ---- GetObject, HeadObject -------------------------------------------- */
 
-static s3_err_t no_body_begin(s3_req_t *q)
-{
-    (void)q;
-    return S3_OK;
-}
-
 /* Reads the version a GET/HEAD/DELETE names; maps absence to S3's errors. */
 static s3_err_t load_object(s3_req_t *q, const char *version_id, store_object_t *o)
 {
@@ -274,8 +268,8 @@ static s3_err_t get_object_run(s3_req_t *q, const auth_chunked_t *t)
     return open_segments(q, &o, range.first, range.last);
 }
 
-const s3_op_t s3_op_get_object = {"GetObject", false, no_body_begin, get_object_run};
-const s3_op_t s3_op_head_object = {"HeadObject", false, no_body_begin, get_object_run};
+const s3_op_t s3_op_get_object = {"GetObject", false, s3_begin_no_body, get_object_run};
+const s3_op_t s3_op_head_object = {"HeadObject", false, s3_begin_no_body, get_object_run};
 
 /* ---- DeleteObject ----------------------------------------------------- */
 
@@ -303,4 +297,4 @@ static s3_err_t delete_object_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_delete_object = {"DeleteObject", false, no_body_begin, delete_object_run};
+const s3_op_t s3_op_delete_object = {"DeleteObject", false, s3_begin_no_body, delete_object_run};

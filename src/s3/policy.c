@@ -269,31 +269,10 @@ s3_err_t s3_authorize(s3_req_t *q, const char *bucket, const char *action, const
 
 /* ---- Put/Get/DeleteBucketPolicy, GetBucketPolicyStatus ---------------- */
 
-static s3_err_t xml_body_begin(s3_req_t *q)
-{
-    s3_want_xml_body(q);
-    return S3_OK;
-}
-
-static s3_err_t no_body_begin(s3_req_t *q)
-{
-    (void)q;
-    return S3_OK;
-}
-
-static s3_err_t bucket_exists(s3_req_t *q)
-{
-    store_bucket_t b;
-    store_rc_t rc = store_bucket_get(q->s3->st, q->r->arena, q->bucket, &b);
-    if (rc != STORE_OK)
-        return rc == STORE_NOT_FOUND ? S3_ERR_NO_SUCH_BUCKET : s3_err_from_store(rc);
-    return S3_OK;
-}
-
 static s3_err_t put_policy_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
-    s3_err_t rc = bucket_exists(q);
+    s3_err_t rc = s3_bucket_must_exist(q);
     if (rc != S3_OK)
         return rc;
     auth_policy_t *p = NULL;
@@ -326,14 +305,7 @@ static s3_err_t put_policy_run(s3_req_t *q, const auth_chunked_t *t)
 
 static s3_err_t get_policy_doc(s3_req_t *q, char **doc, size_t *len)
 {
-    s3_err_t rc = bucket_exists(q);
-    if (rc != S3_OK)
-        return rc;
-    store_rc_t src =
-        store_bucket_conf_get(q->s3->st, q->r->arena, q->bucket, S3_POLICY_CONF, doc, len);
-    if (src == STORE_NOT_FOUND)
-        return S3_ERR_NO_SUCH_BUCKET_POLICY;
-    return s3_err_from_store(src);
+    return s3_conf_get(q, S3_POLICY_CONF, S3_ERR_NO_SUCH_BUCKET_POLICY, doc, len);
 }
 
 static s3_err_t get_policy_run(s3_req_t *q, const auth_chunked_t *t)
@@ -353,14 +325,7 @@ static s3_err_t get_policy_run(s3_req_t *q, const auth_chunked_t *t)
 static s3_err_t delete_policy_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
-    s3_err_t rc = bucket_exists(q);
-    if (rc != S3_OK)
-        return rc;
-    store_rc_t src = store_bucket_conf_put(q->s3->st, q->bucket, S3_POLICY_CONF, NULL, 0);
-    if (src != STORE_OK && src != STORE_NOT_FOUND)
-        return s3_err_from_store(src);
-    q->r->status = 204;
-    return S3_OK;
+    return s3_conf_delete(q, S3_POLICY_CONF);
 }
 
 static s3_err_t policy_status_run(s3_req_t *q, const auth_chunked_t *t)
@@ -383,11 +348,11 @@ static s3_err_t policy_status_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_put_bucket_policy = {"PutBucketPolicy", false, xml_body_begin, put_policy_run};
-const s3_op_t s3_op_get_bucket_policy = {"GetBucketPolicy", false, no_body_begin, get_policy_run};
-const s3_op_t s3_op_delete_bucket_policy = {"DeleteBucketPolicy", false, no_body_begin,
+const s3_op_t s3_op_put_bucket_policy = {"PutBucketPolicy", false, s3_begin_xml_body, put_policy_run};
+const s3_op_t s3_op_get_bucket_policy = {"GetBucketPolicy", false, s3_begin_no_body, get_policy_run};
+const s3_op_t s3_op_delete_bucket_policy = {"DeleteBucketPolicy", false, s3_begin_no_body,
                                             delete_policy_run};
-const s3_op_t s3_op_get_bucket_policy_status = {"GetBucketPolicyStatus", false, no_body_begin,
+const s3_op_t s3_op_get_bucket_policy_status = {"GetBucketPolicyStatus", false, s3_begin_no_body,
                                                 policy_status_run};
 
 /* ---- PublicAccessBlock ------------------------------------------------ */
@@ -395,7 +360,7 @@ const s3_op_t s3_op_get_bucket_policy_status = {"GetBucketPolicyStatus", false, 
 static s3_err_t put_pab_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
-    s3_err_t rc = bucket_exists(q);
+    s3_err_t rc = s3_bucket_must_exist(q);
     if (rc != S3_OK)
         return rc;
     xml_node_t *root = xml_parse(q->r->arena, q->body.data ? q->body.data : "", q->body.len);
@@ -429,17 +394,11 @@ static s3_err_t put_pab_run(s3_req_t *q, const auth_chunked_t *t)
 static s3_err_t get_pab_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
-    s3_err_t rc = bucket_exists(q);
-    if (rc != S3_OK)
-        return rc;
     char *doc = NULL;
     size_t len = 0;
-    store_rc_t src =
-        store_bucket_conf_get(q->s3->st, q->r->arena, q->bucket, S3_PAB_CONF, &doc, &len);
-    if (src == STORE_NOT_FOUND)
-        return S3_ERR_NO_SUCH_PAB;
-    if (src != STORE_OK)
-        return s3_err_from_store(src);
+    s3_err_t rc = s3_conf_get(q, S3_PAB_CONF, S3_ERR_NO_SUCH_PAB, &doc, &len);
+    if (rc != S3_OK)
+        return rc;
     buf_append(&q->r->out, doc, len);
     s3_xml_ok(q);
     return S3_OK;
@@ -448,19 +407,12 @@ static s3_err_t get_pab_run(s3_req_t *q, const auth_chunked_t *t)
 static s3_err_t delete_pab_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
-    s3_err_t rc = bucket_exists(q);
-    if (rc != S3_OK)
-        return rc;
-    store_rc_t src = store_bucket_conf_put(q->s3->st, q->bucket, S3_PAB_CONF, NULL, 0);
-    if (src != STORE_OK && src != STORE_NOT_FOUND)
-        return s3_err_from_store(src);
-    q->r->status = 204;
-    return S3_OK;
+    return s3_conf_delete(q, S3_PAB_CONF);
 }
 
-const s3_op_t s3_op_put_public_access_block = {"PutPublicAccessBlock", false, xml_body_begin,
+const s3_op_t s3_op_put_public_access_block = {"PutPublicAccessBlock", false, s3_begin_xml_body,
                                                put_pab_run};
-const s3_op_t s3_op_get_public_access_block = {"GetPublicAccessBlock", false, no_body_begin,
+const s3_op_t s3_op_get_public_access_block = {"GetPublicAccessBlock", false, s3_begin_no_body,
                                                get_pab_run};
-const s3_op_t s3_op_delete_public_access_block = {"DeletePublicAccessBlock", false, no_body_begin,
+const s3_op_t s3_op_delete_public_access_block = {"DeletePublicAccessBlock", false, s3_begin_no_body,
                                                   delete_pab_run};

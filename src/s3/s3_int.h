@@ -133,6 +133,17 @@ s3_err_t s3_check_body_digests(s3_req_t *q, bool required);
 s3_err_t s3_part_number(s3_req_t *q, uint32_t *out);
 
 /* Shared helpers (s3/common.c). */
+s3_err_t s3_begin_no_body(s3_req_t *q);  /* begin() of operations without a body */
+s3_err_t s3_begin_xml_body(s3_req_t *q); /* begin() of operations taking an XML document */
+s3_err_t s3_bucket_must_exist(s3_req_t *q); /* NoSuchBucket unless q->bucket exists */
+/* A key-like element, URL-encoded when the listing asked for encoding-type=url. */
+void s3_xml_key(buf_t *o, const char *tag, const char *s, size_t n, bool url);
+/* <tag><ID>account</ID><DisplayName>kura</DisplayName></tag> */
+void s3_owner_xml(const s3_req_t *q, buf_t *o, const char *tag);
+/* A bucket configuration document: delete (204, absent is fine) or get
+ * (`absent` when there is none; NoSuchBucket when the bucket is gone). */
+s3_err_t s3_conf_delete(s3_req_t *q, const char *name);
+s3_err_t s3_conf_get(s3_req_t *q, const char *name, s3_err_t absent, char **doc, size_t *len);
 void s3_xml_ok(s3_req_t *q); /* 200 with Content-Type application/xml */
 /* Reads the request body as a buffered document (limit S3_MAX_XML_BODY_BYTES). */
 void s3_want_xml_body(s3_req_t *q);

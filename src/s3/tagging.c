@@ -153,18 +153,6 @@ static void write_tagging(buf_t *o, const store_kv_t *t, size_t n)
     xmlw_close(o, "Tagging");
 }
 
-static s3_err_t xml_body_begin(s3_req_t *q)
-{
-    s3_want_xml_body(q);
-    return S3_OK;
-}
-
-static s3_err_t no_body_begin(s3_req_t *q)
-{
-    (void)q;
-    return S3_OK;
-}
-
 static void version_header(s3_req_t *q, const store_object_t *o)
 {
     if (o->version_id && strcmp(o->version_id, "null") != 0)
@@ -235,19 +223,14 @@ static s3_err_t get_object_tagging_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_put_object_tagging = {"PutObjectTagging", false, xml_body_begin,
+const s3_op_t s3_op_put_object_tagging = {"PutObjectTagging", false, s3_begin_xml_body,
                                           put_object_tagging_run};
-const s3_op_t s3_op_get_object_tagging = {"GetObjectTagging", false, no_body_begin,
+const s3_op_t s3_op_get_object_tagging = {"GetObjectTagging", false, s3_begin_no_body,
                                           get_object_tagging_run};
-const s3_op_t s3_op_delete_object_tagging = {"DeleteObjectTagging", false, no_body_begin,
+const s3_op_t s3_op_delete_object_tagging = {"DeleteObjectTagging", false, s3_begin_no_body,
                                              delete_object_tagging_run};
 
 /* ---- bucket tagging: the canonical document is stored as conf "tagging" */
-
-static s3_err_t conf_rc(store_rc_t rc)
-{
-    return rc == STORE_NOT_FOUND ? S3_ERR_NO_SUCH_TAG_SET : s3_err_from_store(rc);
-}
 
 static s3_err_t put_bucket_tagging_run(s3_req_t *q, const auth_chunked_t *t)
 {
@@ -275,9 +258,9 @@ static s3_err_t get_bucket_tagging_run(s3_req_t *q, const auth_chunked_t *t)
     (void)t;
     char *doc = NULL;
     size_t len = 0;
-    store_rc_t rc = store_bucket_conf_get(q->s3->st, q->r->arena, q->bucket, "tagging", &doc, &len);
-    if (rc != STORE_OK)
-        return conf_rc(rc);
+    s3_err_t rc = s3_conf_get(q, "tagging", S3_ERR_NO_SUCH_TAG_SET, &doc, &len);
+    if (rc != S3_OK)
+        return rc;
     buf_append(&q->r->out, doc, len);
     s3_xml_ok(q);
     return S3_OK;
@@ -286,16 +269,12 @@ static s3_err_t get_bucket_tagging_run(s3_req_t *q, const auth_chunked_t *t)
 static s3_err_t delete_bucket_tagging_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
-    store_rc_t rc = store_bucket_conf_put(q->s3->st, q->bucket, "tagging", NULL, 0);
-    if (rc != STORE_OK && rc != STORE_NOT_FOUND)
-        return s3_err_from_store(rc);
-    q->r->status = 204;
-    return S3_OK;
+    return s3_conf_delete(q, "tagging");
 }
 
-const s3_op_t s3_op_put_bucket_tagging = {"PutBucketTagging", false, xml_body_begin,
+const s3_op_t s3_op_put_bucket_tagging = {"PutBucketTagging", false, s3_begin_xml_body,
                                           put_bucket_tagging_run};
-const s3_op_t s3_op_get_bucket_tagging = {"GetBucketTagging", false, no_body_begin,
+const s3_op_t s3_op_get_bucket_tagging = {"GetBucketTagging", false, s3_begin_no_body,
                                           get_bucket_tagging_run};
-const s3_op_t s3_op_delete_bucket_tagging = {"DeleteBucketTagging", false, no_body_begin,
+const s3_op_t s3_op_delete_bucket_tagging = {"DeleteBucketTagging", false, s3_begin_no_body,
                                              delete_bucket_tagging_run};

@@ -9,18 +9,6 @@
 
 #include <string.h>
 
-static s3_err_t no_body_begin(s3_req_t *q)
-{
-    (void)q;
-    return S3_OK;
-}
-
-static s3_err_t xml_body_begin(s3_req_t *q)
-{
-    s3_want_xml_body(q);
-    return S3_OK;
-}
-
 static s3_err_t bucket_rc(store_rc_t rc)
 {
     return rc == STORE_NOT_FOUND ? S3_ERR_NO_SUCH_BUCKET : s3_err_from_store(rc);
@@ -79,9 +67,9 @@ static s3_err_t put_versioning_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_get_bucket_versioning = {"GetBucketVersioning", false, no_body_begin,
+const s3_op_t s3_op_get_bucket_versioning = {"GetBucketVersioning", false, s3_begin_no_body,
                                              get_versioning_run};
-const s3_op_t s3_op_put_bucket_versioning = {"PutBucketVersioning", false, xml_body_begin,
+const s3_op_t s3_op_put_bucket_versioning = {"PutBucketVersioning", false, s3_begin_xml_body,
                                              put_versioning_run};
 
 /* ---- ListObjectVersions ----------------------------------------------- */
@@ -96,19 +84,6 @@ typedef struct {
     const char *next_key, *next_vid;
     size_t next_key_len;
 } versions_t;
-
-static void elem_key(versions_t *l, buf_t *o, const char *tag, const char *s, size_t n)
-{
-    if (!l->url) {
-        xmlw_elem_n(o, tag, s, n);
-        return;
-    }
-    buf_t e;
-    buf_init(&e, 64 << 10);
-    uri_encode(&e, s, n, true);
-    xmlw_elem_n(o, tag, buf_cstr(&e), e.len);
-    buf_release(&e);
-}
 
 static store_iter_rc_t version_cb(void *arg, const store_object_t *o, buf_t *skip)
 {
@@ -131,7 +106,7 @@ static store_iter_rc_t version_cb(void *arg, const store_object_t *o, buf_t *ski
     if (d) {
         size_t plen = (size_t)(d - o->key) + l->delim_len;
         xmlw_open(b, "CommonPrefixes");
-        elem_key(l, b, "Prefix", o->key, plen);
+        s3_xml_key(b, "Prefix", o->key, plen, l->url);
         xmlw_close(b, "CommonPrefixes");
         l->next_key = arena_strndup(a, o->key, plen);
         l->next_key_len = plen;
@@ -141,7 +116,7 @@ static store_iter_rc_t version_cb(void *arg, const store_object_t *o, buf_t *ski
     }
     const char *tag = o->delete_marker ? "DeleteMarker" : "Version";
     xmlw_open(b, tag);
-    elem_key(l, b, "Key", o->key, o->key_len);
+    s3_xml_key(b, "Key", o->key, o->key_len, l->url);
     xmlw_elem(b, "VersionId", o->version_id ? o->version_id : "null");
     xmlw_elem_bool(b, "IsLatest", o->is_latest);
     xmlw_elem(b, "LastModified", s3_iso_time(l->q, o->mtime_ms));
@@ -158,10 +133,7 @@ static store_iter_rc_t version_cb(void *arg, const store_object_t *o, buf_t *ski
         xmlw_elem(b, "StorageClass", o->storage_class && *o->storage_class ? o->storage_class
                                                                           : "STANDARD");
     }
-    xmlw_open(b, "Owner");
-    xmlw_elem(b, "ID", s3_owner_id(l->q->s3));
-    xmlw_elem(b, "DisplayName", "kura");
-    xmlw_close(b, "Owner");
+    s3_owner_xml(l->q, b, "Owner");
     xmlw_close(b, tag);
     l->next_key = arena_strndup(a, o->key, o->key_len);
     l->next_key_len = o->key_len;
@@ -224,17 +196,17 @@ static s3_err_t list_versions_run(s3_req_t *q, const auth_chunked_t *t)
     buf_t *o = &r->out;
     xmlw_root(o, "ListVersionsResult");
     xmlw_elem(o, "Name", q->bucket);
-    elem_key(&l, o, "Prefix", l.prefix, l.prefix_len);
-    elem_key(&l, o, "KeyMarker", km ? km : "", km ? strlen(km) : 0);
+    s3_xml_key(o, "Prefix", l.prefix, l.prefix_len, l.url);
+    s3_xml_key(o, "KeyMarker", km ? km : "", km ? strlen(km) : 0, l.url);
     xmlw_elem(o, "VersionIdMarker", vm ? vm : "");
     if (l.truncated) {
-        elem_key(&l, o, "NextKeyMarker", l.next_key, l.next_key_len);
+        s3_xml_key(o, "NextKeyMarker", l.next_key, l.next_key_len, l.url);
         if (l.next_vid)
             xmlw_elem(o, "NextVersionIdMarker", l.next_vid);
     }
     xmlw_elem_u64(o, "MaxKeys", l.max);
     if (l.delim)
-        elem_key(&l, o, "Delimiter", l.delim, l.delim_len);
+        s3_xml_key(o, "Delimiter", l.delim, l.delim_len, l.url);
     if (l.url)
         xmlw_elem(o, "EncodingType", "url");
     xmlw_elem_bool(o, "IsTruncated", l.truncated);
@@ -245,5 +217,5 @@ static s3_err_t list_versions_run(s3_req_t *q, const auth_chunked_t *t)
     return S3_OK;
 }
 
-const s3_op_t s3_op_list_object_versions = {"ListObjectVersions", false, no_body_begin,
+const s3_op_t s3_op_list_object_versions = {"ListObjectVersions", false, s3_begin_no_body,
                                             list_versions_run};
