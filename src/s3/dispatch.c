@@ -81,6 +81,20 @@ static const s3_op_t *pick_bucket_op(const http_req_t *r, const char *m, const c
         return is(m, "GET") ? &s3_op_get_bucket_versioning
                : is(m, "PUT") ? &s3_op_put_bucket_versioning
                               : NULL;
+    if (is(sub, "metadataConfiguration"))
+        return is(m, "POST")     ? &s3_op_create_bucket_metadata_configuration
+               : is(m, "GET")    ? &s3_op_get_bucket_metadata_configuration
+               : is(m, "DELETE") ? &s3_op_delete_bucket_metadata_configuration
+                                 : NULL;
+    if (is(sub, "metadataJournalTable"))
+        return is(m, "PUT") ? &s3_op_update_metadata_journal_table : NULL;
+    if (is(sub, "metadataInventoryTable"))
+        return is(m, "PUT") ? &s3_op_update_metadata_inventory_table : NULL;
+    if (is(sub, "metadataTable"))
+        return is(m, "POST")     ? &s3_op_create_bucket_metadata_table_configuration
+               : is(m, "GET")    ? &s3_op_get_bucket_metadata_table_configuration
+               : is(m, "DELETE") ? &s3_op_delete_bucket_metadata_table_configuration
+                                 : NULL;
     if (is(sub, "policy"))
         return is(m, "GET")      ? &s3_op_get_bucket_policy
                : is(m, "PUT")    ? &s3_op_put_bucket_policy

@@ -132,6 +132,15 @@ static const struct {
                             "The public access block configuration was not found"},
     [S3_ERR_INVALID_PART_NUMBER] = {416, "InvalidPartNumber",
                                     "The requested partnumber is not satisfiable"},
+    [S3_ERR_NO_METADATA_CONFIGURATION] = {404, "MetadataConfigurationNotFound",
+                                          "The metadata configuration was not found."},
+    [S3_ERR_NO_METADATA_TABLE_CONFIGURATION] = {404, "MetadataTableConfigurationNotFound",
+                                                "The metadata table configuration was not "
+                                                "found."},
+    /* Not documented by AWS (specs/s3-metadata.md §2.4): the emulators' name. */
+    [S3_ERR_METADATA_CONFIGURATION_EXISTS] = {409, "MetadataConfigurationAlreadyExists",
+                                              "A metadata configuration already exists for this "
+                                              "bucket."},
     [S3_ERR_ACL_NOT_SUPPORTED] = {400, "AccessControlListNotSupported",
                                   "The bucket does not allow ACLs"},
     [S3_ERR_INVALID_POLICY_DOCUMENT] = {400, "InvalidPolicyDocument",

@@ -91,6 +91,17 @@ static const struct {
     {"PutPublicAccessBlock", "s3:PutBucketPublicAccessBlock"},
     {"GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock"},
     {"DeletePublicAccessBlock", "s3:PutBucketPublicAccessBlock"},
+    /* V1 and V2 share the configuration actions (specs/s3-metadata.md §1). */
+    {"CreateBucketMetadataConfiguration", "s3:CreateBucketMetadataTableConfiguration"},
+    {"GetBucketMetadataConfiguration", "s3:GetBucketMetadataTableConfiguration"},
+    {"DeleteBucketMetadataConfiguration", "s3:DeleteBucketMetadataTableConfiguration"},
+    {"UpdateBucketMetadataJournalTableConfiguration",
+     "s3:UpdateBucketMetadataJournalTableConfiguration"},
+    {"UpdateBucketMetadataInventoryTableConfiguration",
+     "s3:UpdateBucketMetadataInventoryTableConfiguration"},
+    {"CreateBucketMetadataTableConfiguration", "s3:CreateBucketMetadataTableConfiguration"},
+    {"GetBucketMetadataTableConfiguration", "s3:GetBucketMetadataTableConfiguration"},
+    {"DeleteBucketMetadataTableConfiguration", "s3:DeleteBucketMetadataTableConfiguration"},
 };
 
 const char *s3_op_action(const s3_op_t *op)

@@ -79,7 +79,12 @@ extern const s3_op_t s3_op_list_buckets, s3_op_create_bucket, s3_op_head_bucket,
     s3_op_get_object_attributes, s3_op_put_bucket_lifecycle, s3_op_get_bucket_lifecycle,
     s3_op_delete_bucket_lifecycle, s3_op_put_bucket_policy, s3_op_get_bucket_policy,
     s3_op_delete_bucket_policy, s3_op_get_bucket_policy_status, s3_op_put_public_access_block,
-    s3_op_get_public_access_block, s3_op_delete_public_access_block;
+    s3_op_get_public_access_block, s3_op_delete_public_access_block,
+    s3_op_create_bucket_metadata_configuration, s3_op_get_bucket_metadata_configuration,
+    s3_op_delete_bucket_metadata_configuration, s3_op_update_metadata_journal_table,
+    s3_op_update_metadata_inventory_table, s3_op_create_bucket_metadata_table_configuration,
+    s3_op_get_bucket_metadata_table_configuration,
+    s3_op_delete_bucket_metadata_table_configuration;
 
 /* Authorization (s3/policy.c). The IAM action of an operation (NULL: none,
  * e.g. the CORS preflight). s3_authorize decides `action` on the bucket (key
