@@ -42,6 +42,8 @@ typedef struct {
 
 typedef struct http_req http_req_t;
 
+#define HTTP_MAX_ON_DONE 4
+
 struct http_req {
     arena_t *arena;
     char rid[17]; /* request id: x-amz-request-id and every log line */
@@ -73,6 +75,13 @@ struct http_req {
     uint64_t files_total;
     bool no_body; /* HEAD: headers (Content-Length) as for GET, no bytes */
 
+    /* Run when the request completes (sent or aborted), last registered first. */
+    struct {
+        void (*fn)(void *arg);
+        void *arg;
+    } on_done[HTTP_MAX_ON_DONE];
+    size_t non_done;
+
     /* Access log fields, set by the router and handlers. */
     const char *svc, *op, *bucket, *key, *err;
     uint64_t in_bytes, out_bytes;
@@ -86,6 +95,10 @@ const char *http_param_value(const http_req_t *r, const char *name);
 
 /* Adds a response header (copied into the arena). */
 void http_set_header(http_req_t *r, const char *name, const char *value);
+/* Registers fn(arg) to run when the request completes, for resources a
+ * handler acquires on the request's behalf. false (and fn is NOT called
+ * later) if HTTP_MAX_ON_DONE are registered already: the caller frees now. */
+bool http_on_done(http_req_t *r, void (*fn)(void *arg), void *arg);
 /* Response streamed from file ranges (takes ownership of the fds). */
 void http_set_files(http_req_t *r, http_file_range_t *files, size_t n);
 

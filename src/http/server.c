@@ -91,6 +91,16 @@ void http_set_header(http_req_t *r, const char *name, const char *value)
     r->nout_headers++;
 }
 
+bool http_on_done(http_req_t *r, void (*fn)(void *arg), void *arg)
+{
+    if (r->non_done == HTTP_MAX_ON_DONE)
+        return false;
+    r->on_done[r->non_done].fn = fn;
+    r->on_done[r->non_done].arg = arg;
+    r->non_done++;
+    return true;
+}
+
 void http_set_files(http_req_t *r, http_file_range_t *files, size_t n)
 {
     r->body_kind = HTTP_BODY_FILES;
@@ -415,6 +425,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         access_log(r);
         if (srv->h.done)
             srv->h.done(srv->app, r, s->ctx);
+    }
+    while (r->non_done) {
+        size_t i = --r->non_done;
+        r->on_done[i].fn(r->on_done[i].arg);
     }
     close_files(r);
     buf_release(&r->out);

@@ -110,6 +110,25 @@ bool iam_caller(router_t *rt, http_req_t *r, const auth_result_t *auth, auth_cal
     return ok && out->principal_arn;
 }
 
+static void free_policy(void *p) { auth_policy_free(p); }
+
+bool iam_caller_of_key(void *arg, http_req_t *r, const char *access_key, auth_caller_t *out)
+{
+    router_t *rt = arg;
+    auth_result_t res;
+    memset(&res, 0, sizeof res);
+    snprintf(res.access_key, sizeof res.access_key, "%s", access_key);
+    auth_policy_t *owned = NULL;
+    bool ok = iam_caller(rt, r, &res, out, &owned);
+    /* The identity policy lives until the request completes. */
+    if (owned && !http_on_done(r, free_policy, owned)) {
+        auth_policy_free(owned);
+        out->identity_policy = NULL;
+        return false;
+    }
+    return ok;
+}
+
 /* ---- admin ------------------------------------------------------------ */
 
 static void admin_json(http_req_t *r, unsigned status, const char *err, json_t *body)

@@ -22,6 +22,8 @@
  * the credential scope or X-Amz-Target; SVC_ICEBERG: the Iceberg REST
  * catalog under /iceberg/. Both buffer the body: their signatures cover
  * its SHA-256 (no x-amz-content-sha256 header), so it is verified at the end. */
+#define ROUTER_JOURNAL_INTERVAL_MS 1000
+
 typedef enum { SVC_NONE = 0, SVC_S3, SVC_JSON, SVC_ICEBERG, SVC_ADMIN } svc_t;
 
 typedef struct {
@@ -50,7 +52,8 @@ router_t *router_new(const kura_config_t *cfg, store_t *st)
         return NULL;
     rt->cfg = cfg;
     rt->st = st;
-    rt->s3 = s3_new(cfg, st);
+    s3_identity_t id = {iam_secret_lookup, iam_caller_of_key, rt};
+    rt->s3 = s3_new(cfg, st, &id);
     rt->tables = tables_new(cfg, st);
     if (!rt->s3 || !rt->tables) {
         s3_free(rt->s3);
@@ -58,6 +61,8 @@ router_t *router_new(const kura_config_t *cfg, store_t *st)
         free(rt);
         return NULL;
     }
+    /* Journal rows become visible within about a second (AWS: minutes). */
+    rt->journal = journal_start(cfg, st, rt->tables, ROUTER_JOURNAL_INTERVAL_MS);
     return rt;
 }
 
@@ -67,6 +72,7 @@ void router_free(router_t *rt)
 {
     if (!rt)
         return;
+    journal_stop(rt->journal);
     s3_free(rt->s3);
     tables_free(rt->tables);
     free(rt);
@@ -151,6 +157,12 @@ static void kura_admin(router_t *rt, http_req_t *r, const char *body, size_t len
         return;
     const char *p = r->raw_path;
     char out[160];
+    if (strcmp(p, "/kura/admin/metadata/publish") == 0 && strcmp(r->method, "POST") == 0) {
+        r->op = "AdminMetadataPublish";
+        snprintf(out, sizeof out, "{\"rows\":%zu}", journal_publish_now(rt->journal));
+        kura_json(r, 200, NULL, out);
+        return;
+    }
     if (strcmp(p, "/kura/admin/lifecycle") == 0 && strcmp(r->method, "POST") == 0) {
         r->op = "AdminLifecycleRun";
         snprintf(out, sizeof out, "{\"actions\":%zu}", s3_lifecycle_run(rt->s3));

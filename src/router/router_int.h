@@ -7,6 +7,7 @@
 #include "auth/auth.h"
 #include "auth/policy.h"
 #include "s3/s3.h"
+#include "journal/journal.h"
 #include "tables/tables.h"
 
 struct router {
@@ -14,6 +15,7 @@ struct router {
     store_t *st;
     s3_t *s3;
     tables_t *tables;
+    journal_t *journal; /* S3 Metadata publisher; NULL if it could not start */
 };
 
 /* iam.c: the secret of an access key (root or a user's), auth_secret_fn-shaped. */
@@ -23,6 +25,9 @@ bool iam_secret_lookup(void *arg, const char *access_key, char *secret, size_t c
  * false: the key's user is gone or its policy unreadable (deny). */
 bool iam_caller(router_t *rt, http_req_t *r, const auth_result_t *auth, auth_caller_t *out,
                 auth_policy_t **owned);
+/* The caller an access key acts as (POST uploads sign in the form); the
+ * user's identity policy lives until the request completes. */
+bool iam_caller_of_key(void *arg, http_req_t *r, const char *access_key, auth_caller_t *out);
 /* /kura/admin/users...; false if the path is not one of these. */
 bool iam_admin(router_t *rt, http_req_t *r, const char *body, size_t len);
 

@@ -70,11 +70,8 @@ static s3_err_t put_acl_check(s3_req_t *q)
     const char *canned = http_header(r, "x-amz-acl");
     if (canned && strcmp(canned, "private") != 0 && strcmp(canned, "bucket-owner-full-control"))
         return S3_ERR_ACL_NOT_SUPPORTED;
-    static const char *const grants[] = {"x-amz-grant-read", "x-amz-grant-write",
-                                         "x-amz-grant-read-acp", "x-amz-grant-write-acp"};
-    for (size_t i = 0; i < sizeof grants / sizeof grants[0]; i++)
-        if (http_header(r, grants[i]))
-            return S3_ERR_ACL_NOT_SUPPORTED;
+    if (s3_has_grant_headers(r))
+        return S3_ERR_ACL_NOT_SUPPORTED;
     if (q->body.len) {
         xml_node_t *root = xml_parse(r->arena, q->body.data, q->body.len);
         if (!root || strcmp(root->name, "AccessControlPolicy") != 0)
@@ -261,17 +258,22 @@ static s3_err_t get_attributes_run(s3_req_t *q, const auth_chunked_t *t)
             (pm && parse_u64_str(pm, UINT32_MAX, &marker) != PARSE_OK))
             return S3_ERR_INVALID_ARGUMENT;
         xmlw_open(x, "ObjectParts");
-        xmlw_elem_u64(x, "TotalPartsCount", o.parts_count);
+        xmlw_elem_u64(x, "PartsCount", o.parts_count); /* TotalPartsCount on the wire */
         xmlw_elem_u64(x, "PartNumberMarker", marker);
         uint64_t last = marker + max < o.parts_count ? marker + max : o.parts_count;
         if (last > marker)
             xmlw_elem_u64(x, "NextPartNumberMarker", last);
         xmlw_elem_u64(x, "MaxParts", max);
         xmlw_elem_bool(x, "IsTruncated", last < o.parts_count);
+        char ctag[32] = "";
+        if (o.checksum_algo && o.part_checksums)
+            snprintf(ctag, sizeof ctag, "Checksum%s", o.checksum_algo);
         for (uint64_t i = marker; i < last; i++) {
             xmlw_open(x, "Part");
             xmlw_elem_u64(x, "PartNumber", i + 1);
             xmlw_elem_u64(x, "Size", o.part_sizes[i]);
+            if (*ctag && o.part_checksums[i][0])
+                xmlw_elem(x, ctag, o.part_checksums[i]);
             xmlw_close(x, "Part");
         }
         xmlw_close(x, "ObjectParts");

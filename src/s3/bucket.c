@@ -150,6 +150,10 @@ static s3_err_t create_bucket_begin(s3_req_t *q)
 {
     if (!valid_bucket_name(q->bucket))
         return S3_ERR_INVALID_BUCKET_NAME;
+    /* Buckets are created with ACLs disabled (BucketOwnerEnforced). */
+    const char *acl = http_header(q->r, "x-amz-acl");
+    if ((acl && strcmp(acl, "private") != 0) || s3_has_grant_headers(q->r))
+        return S3_ERR_BUCKET_ACL_WITH_OWNERSHIP;
     s3_want_xml_body(q);
     return S3_OK;
 }

@@ -169,3 +169,14 @@ s3_err_t s3_conf_get(s3_req_t *q, const char *name, s3_err_t absent, char **doc,
         return absent;
     return s3_err_from_store(rc);
 }
+
+bool s3_has_grant_headers(const http_req_t *r)
+{
+    static const char *const grants[] = {"x-amz-grant-read", "x-amz-grant-write",
+                                         "x-amz-grant-read-acp", "x-amz-grant-write-acp",
+                                         "x-amz-grant-full-control"};
+    for (size_t i = 0; i < sizeof grants / sizeof grants[0]; i++)
+        if (http_header(r, grants[i]))
+            return true;
+    return false;
+}

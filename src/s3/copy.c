@@ -55,6 +55,9 @@ static s3_err_t load_source(s3_req_t *q, copy_source_t *src)
     src->key_len = plen - (size_t)(slash - path) - 1;
     if (src->key_len > S3_MAX_KEY_BYTES)
         return S3_ERR_KEY_TOO_LONG;
+    const char *owner = http_header(r, "x-amz-source-expected-bucket-owner");
+    if (owner && strcmp(owner, q->s3->cfg->account_id) != 0)
+        return S3_ERR_ACCESS_DENIED;
     if (qm) {
         if (strncmp(qm + 1, "versionId=", 10) != 0)
             return S3_ERR_INVALID_ARGUMENT;

@@ -9,12 +9,13 @@
 #include <string.h>
 #include <strings.h>
 
-s3_t *s3_new(const kura_config_t *cfg, store_t *st)
+s3_t *s3_new(const kura_config_t *cfg, store_t *st, const s3_identity_t *id)
 {
     s3_t *s = calloc(1, sizeof *s);
     if (s) {
         s->cfg = cfg;
         s->st = st;
+        s->id = *id;
     }
     return s;
 }

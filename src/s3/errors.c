@@ -141,6 +141,9 @@ static const struct {
     [S3_ERR_METADATA_CONFIGURATION_EXISTS] = {409, "MetadataConfigurationAlreadyExists",
                                               "A metadata configuration already exists for this "
                                               "bucket."},
+    [S3_ERR_BUCKET_ACL_WITH_OWNERSHIP] = {400, "InvalidBucketAclWithObjectOwnership",
+                                          "Bucket cannot have ACLs set with ObjectOwnership's "
+                                          "BucketOwnerEnforced setting"},
     [S3_ERR_ACL_NOT_SUPPORTED] = {400, "AccessControlListNotSupported",
                                   "The bucket does not allow ACLs"},
     [S3_ERR_INVALID_POLICY_DOCUMENT] = {400, "InvalidPolicyDocument",

@@ -231,6 +231,12 @@ static s3_err_t parse_rule(s3_req_t *q, arena_t *a, const xml_node_t *x, lc_rule
             if (d && parse_u64_str(d, LIFECYCLE_MAX_DAYS, &days0) != PARSE_OK)
                 return S3_ERR_INVALID_ARGUMENT;
             r->tr_days = (int64_t)days0;
+            if (d && days0 < 30 &&
+                (strcmp(sc, "STANDARD_IA") == 0 || strcmp(sc, "ONEZONE_IA") == 0)) {
+                q->err_msg = arena_printf(a, "'Days' in Transition action must be greater than "
+                                             "or equal to 30 for storageClass '%s'", sc);
+                return S3_ERR_INVALID_ARGUMENT;
+            }
             if (dt && !parse_date(dt, &r->tr_date_ms)) {
                 q->err_msg = "'Date' must be at midnight GMT";
                 return S3_ERR_INVALID_ARGUMENT;
@@ -243,6 +249,12 @@ static s3_err_t parse_rule(s3_req_t *q, arena_t *a, const xml_node_t *x, lc_rule
                               LIFECYCLE_MAX_DAYS, &days0) != PARSE_OK)
                 return S3_ERR_INVALID_ARGUMENT;
             r->nctr_days = (int64_t)days0;
+            if (days0 < 30 && (strcmp(sc, "STANDARD_IA") == 0 || strcmp(sc, "ONEZONE_IA") == 0)) {
+                q->err_msg = arena_printf(a, "'NoncurrentDays' in NoncurrentVersionTransition "
+                                             "action must be greater than or equal to 30 for "
+                                             "storageClass '%s'", sc);
+                return S3_ERR_INVALID_ARGUMENT;
+            }
             r->nctr_class = sc;
         }
         any = true;

@@ -186,7 +186,8 @@ s3_err_t s3_object_meta_from_headers(s3_req_t *q, store_object_t *o)
     o->storage_class = sc ? sc : "STANDARD";
     o->owner = q->s3->cfg->account_id;
     const char *acl = http_header(r, "x-amz-acl");
-    if (acl && strcmp(acl, "private") != 0 && strcmp(acl, "bucket-owner-full-control") != 0)
+    if ((acl && strcmp(acl, "private") != 0 && strcmp(acl, "bucket-owner-full-control") != 0) ||
+        s3_has_grant_headers(r))
         return S3_ERR_ACL_NOT_SUPPORTED; /* ACLs are disabled (bucket owner enforced) */
     const char *tagging = http_header(r, "x-amz-tagging");
     if (tagging) {

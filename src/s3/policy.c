@@ -21,8 +21,10 @@
 #include "util/xml.h"
 #include "util/xmlw.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define S3_POLICY_CONF "policy"
 #define S3_PAB_CONF "public-access-block"
@@ -48,7 +50,6 @@ static const struct {
     {"HeadObject", "s3:GetObject"},
     {"GetObjectAttributes", "s3:GetObjectAttributes"},
     {"DeleteObject", "s3:DeleteObject"},
-    {"DeleteObjects", "s3:DeleteObject"},
     {"CreateMultipartUpload", "s3:PutObject"},
     {"UploadPart", "s3:PutObject"},
     {"UploadPartCopy", "s3:PutObject"},
@@ -104,6 +105,8 @@ static const struct {
     {"DeleteBucketMetadataTableConfiguration", "s3:DeleteBucketMetadataTableConfiguration"},
 };
 
+/* DeleteObjects has no request-level action: every key is authorized on
+ * its own (delete_multi.c), and a denied key is an <Error> entry. */
 const char *s3_op_action(const s3_op_t *op)
 {
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
@@ -280,6 +283,129 @@ s3_err_t s3_authorize(s3_req_t *q, const char *bucket, const char *action, const
 
 /* ---- Put/Get/DeleteBucketPolicy, GetBucketPolicyStatus ---------------- */
 
+/* The S3 actions a bucket policy may name (IAM "Actions defined by Amazon
+ * S3", the bucket- and object-level ones). */
+static const char *const s3_actions[] = {
+    "AbortMultipartUpload", "BypassGovernanceRetention", "CreateBucket", "DeleteBucket",
+    "DeleteBucketOwnershipControls", "DeleteBucketPolicy", "DeleteBucketWebsite", "DeleteObject",
+    "DeleteObjectTagging", "DeleteObjectVersion", "DeleteObjectVersionTagging",
+    "GetAccelerateConfiguration", "GetAnalyticsConfiguration", "GetBucketAcl", "GetBucketCORS",
+    "GetBucketLocation", "GetBucketLogging", "GetBucketNotification",
+    "GetBucketObjectLockConfiguration", "GetBucketOwnershipControls", "GetBucketPolicy",
+    "GetBucketPolicyStatus", "GetBucketPublicAccessBlock", "GetBucketRequestPayment",
+    "GetBucketTagging", "GetBucketVersioning", "GetBucketWebsite", "GetEncryptionConfiguration",
+    "GetIntelligentTieringConfiguration", "GetInventoryConfiguration",
+    "GetLifecycleConfiguration", "GetMetricsConfiguration", "GetObject", "GetObjectAcl",
+    "GetObjectAttributes", "GetObjectLegalHold", "GetObjectRetention", "GetObjectTagging",
+    "GetObjectTorrent", "GetObjectVersion", "GetObjectVersionAcl", "GetObjectVersionAttributes",
+    "GetObjectVersionForReplication", "GetObjectVersionTagging", "GetObjectVersionTorrent",
+    "GetReplicationConfiguration", "ListAllMyBuckets", "ListBucket", "ListBucketMultipartUploads",
+    "ListBucketVersions", "ListMultipartUploadParts", "ObjectOwnerOverrideToBucketOwner",
+    "PutAccelerateConfiguration", "PutAnalyticsConfiguration", "PutBucketAcl", "PutBucketCORS",
+    "PutBucketLogging", "PutBucketNotification", "PutBucketObjectLockConfiguration",
+    "PutBucketOwnershipControls", "PutBucketPolicy", "PutBucketPublicAccessBlock",
+    "PutBucketRequestPayment", "PutBucketTagging", "PutBucketVersioning", "PutBucketWebsite",
+    "PutEncryptionConfiguration", "PutIntelligentTieringConfiguration",
+    "PutInventoryConfiguration", "PutLifecycleConfiguration", "PutMetricsConfiguration",
+    "PutObject", "PutObjectAcl", "PutObjectLegalHold", "PutObjectRetention", "PutObjectTagging",
+    "PutObjectVersionAcl", "PutObjectVersionTagging", "PutReplicationConfiguration",
+    "ReplicateDelete", "ReplicateObject", "ReplicateTags", "RestoreObject",
+    "CreateBucketMetadataTableConfiguration", "GetBucketMetadataTableConfiguration",
+    "DeleteBucketMetadataTableConfiguration", "UpdateBucketMetadataJournalTableConfiguration",
+    "UpdateBucketMetadataInventoryTableConfiguration",
+};
+
+static bool action_ok(const char *a)
+{
+    if (strchr(a, '*') || strchr(a, '?'))
+        return true; /* wildcards: the policy grammar already checked the service */
+    if (strncasecmp(a, "s3:", 3) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof s3_actions / sizeof s3_actions[0]; i++)
+        if (strcasecmp(a + 3, s3_actions[i]) == 0)
+            return true;
+    return false;
+}
+
+/* A wildcard pattern ('*', '?') against a whole string: the iterative
+ * backtrack-to-last-star match, O(len(pat) * len(s)) at worst. */
+static bool glob_match(const char *pat, const char *s)
+{
+    const char *star = NULL, *resume = NULL;
+    while (*s) {
+        if (*pat == '*') {
+            star = pat++;
+            resume = s;
+        } else if (*pat == '?' || *pat == *s) {
+            pat++;
+            s++;
+        } else if (star) {
+            pat = star + 1;
+            s = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (*pat == '*')
+        pat++;
+    return !*pat;
+}
+
+/* A bucket policy may name only this bucket and its objects. */
+static bool resource_ok(const char *res, const char *bucket)
+{
+    static const char prefix[] = "arn:aws:s3:::";
+    if (strcmp(res, "*") == 0)
+        return true;
+    if (strncmp(res, prefix, sizeof prefix - 1) != 0)
+        return false;
+    const char *b = res + sizeof prefix - 1;
+    const char *slash = strchr(b, '/');
+    char part[256];
+    size_t n = slash ? (size_t)(slash - b) : strlen(b);
+    if (n == 0 || n >= sizeof part)
+        return false;
+    memcpy(part, b, n);
+    part[n] = '\0';
+    return glob_match(part, bucket);
+}
+
+/* Actions and resources of each statement, beyond what the grammar checks. */
+static s3_err_t check_policy_names(s3_req_t *q, const char *doc, size_t len)
+{
+    json_t *j = json_loadb(doc, len, 0, NULL);
+    json_t *st = json_object_get(j, "Statement");
+    s3_err_t rc = S3_OK;
+    size_t n = json_is_array(st) ? json_array_size(st) : 1;
+    for (size_t i = 0; rc == S3_OK && i < n; i++) {
+        json_t *s = json_is_array(st) ? json_array_get(st, i) : st;
+        static const char *const afields[] = {"Action", "NotAction"};
+        static const char *const rfields[] = {"Resource", "NotResource"};
+        for (size_t f = 0; rc == S3_OK && f < 2; f++) {
+            json_t *v = json_object_get(s, afields[f]);
+            size_t m = json_is_array(v) ? json_array_size(v) : 1;
+            for (size_t k = 0; rc == S3_OK && v && k < m; k++) {
+                const char *a = json_string_value(json_is_array(v) ? json_array_get(v, k) : v);
+                if (a && !action_ok(a)) {
+                    q->err_msg = "Policy has invalid action";
+                    rc = S3_ERR_MALFORMED_POLICY;
+                }
+            }
+            v = json_object_get(s, rfields[f]);
+            m = json_is_array(v) ? json_array_size(v) : 1;
+            for (size_t k = 0; rc == S3_OK && v && k < m; k++) {
+                const char *r = json_string_value(json_is_array(v) ? json_array_get(v, k) : v);
+                if (r && !resource_ok(r, q->bucket)) {
+                    q->err_msg = "Policy has invalid resource";
+                    rc = S3_ERR_MALFORMED_POLICY;
+                }
+            }
+        }
+    }
+    json_decref(j);
+    return rc;
+}
+
 static s3_err_t put_policy_run(s3_req_t *q, const auth_chunked_t *t)
 {
     (void)t;
@@ -296,9 +422,12 @@ static s3_err_t put_policy_run(s3_req_t *q, const auth_chunked_t *t)
         q->err_msg = arena_strdup(q->r->arena, err);
         return S3_ERR_MALFORMED_POLICY;
     }
-    /* A policy whose resources name another bucket is refused, as S3 does. */
     bool pub = auth_policy_is_public(p);
     auth_policy_free(p);
+    /* A policy naming another bucket, or an action S3 does not have, is
+     * refused, as S3 does. */
+    if ((rc = check_policy_names(q, q->body.data, q->body.len)) != S3_OK)
+        return rc;
     pab_t pab;
     pab_load(q, q->bucket, &pab);
     if (pub && pab.block_policy) {

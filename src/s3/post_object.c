@@ -35,6 +35,7 @@ typedef struct {
     const char *cur_name;
     bool file_seen, file_done;
     const char *filename;
+    const char *key; /* the object key, ${filename} substituted */
     uint64_t file_bytes;
     uint64_t len_min, len_max;
     bool has_len_range;
@@ -184,17 +185,24 @@ static bool verify(post_t *p)
     if (sscanf(cred, "%129[^/]/%8[0-9]/%32[^/]/%7[^/]/%15s", ak, day, region, svc, term) != 5 ||
         strcmp(svc, "s3") != 0 || strcmp(term, "aws4_request") != 0)
         return fail(p, S3_ERR_INVALID_ARGUMENT, "Invalid x-amz-credential");
-    if (strcmp(ak, q->s3->cfg->access_key) != 0)
+    char secret[AUTH_SECRET_MAX_BYTES + 1];
+    if (!q->s3->id.secret(q->s3->id.arg, ak, secret, sizeof secret))
         return fail(p, S3_ERR_INVALID_ACCESS_KEY_ID, NULL);
     if (strcmp(region, q->s3->cfg->region) != 0)
         return fail(p, S3_ERR_AUTH_HEADER_MALFORMED, NULL);
     uint8_t key[32], mac[32];
     char hex[65];
-    auth_signing_key(q->s3->cfg->secret_key, day, region, "s3", key);
+    auth_signing_key(secret, day, region, "s3", key);
+    memset(secret, 0, sizeof secret);
     codec_hmac_sha256(key, sizeof key, policy, strlen(policy), mac);
     codec_hex(mac, sizeof mac, hex);
     if (strlen(sig) != 64 || !codec_ct_equal(hex, sig, 64))
         return fail(p, S3_ERR_SIGNATURE_DOES_NOT_MATCH, NULL);
+    /* The form acts as its signer: a user, or the root credentials. */
+    auth_caller_t *who = arena_alloc(a, sizeof *who);
+    if (!who || !q->s3->id.caller(q->s3->id.arg, q->r, ak, who))
+        return fail(p, S3_ERR_ACCESS_DENIED, NULL);
+    q->caller = who;
 
     size_t plen = strlen(policy), n = 0;
     uint8_t *raw = arena_alloc(a, plen + 1);
@@ -232,6 +240,17 @@ static bool verify(post_t *p)
 
 /* ---- streaming -------------------------------------------------------- */
 
+/* The key may name the uploaded file: "uploads/${filename}". */
+static const char *final_key(post_t *p)
+{
+    const char *key = field(p, "key");
+    const char *var = strstr(key, "${filename}");
+    if (!var)
+        return key;
+    return arena_printf(p->q->r->arena, "%.*s%s%s", (int)(var - key), key, p->filename,
+                        var + 11);
+}
+
 static bool start_file(post_t *p)
 {
     s3_req_t *q = p->q;
@@ -239,6 +258,13 @@ static bool start_file(post_t *p)
         return fail(p, S3_ERR_INVALID_ARGUMENT, "Bucket POST must contain a field named 'key'.");
     if (!verify(p))
         return false;
+    p->key = final_key(p);
+    size_t klen = p->key ? strlen(p->key) : 0;
+    if (klen == 0 || klen > S3_MAX_KEY_BYTES)
+        return fail(p, klen ? S3_ERR_KEY_TOO_LONG : S3_ERR_INVALID_ARGUMENT, NULL);
+    /* Decided before a byte is stored: the signer may put this key. */
+    if (s3_authorize(q, q->bucket, "s3:PutObject", p->key, klen) != S3_OK)
+        return fail(p, S3_ERR_ACCESS_DENIED, NULL);
     if (!ck_init(&p->md5, CK_MD5) || !ck_init(&p->ck, CK_CRC64NVME))
         return fail(p, S3_ERR_INTERNAL, NULL);
     store_rc_t rc = store_blob_begin(q->s3->st, &q->blob);
@@ -395,15 +421,9 @@ static s3_err_t post_run(s3_req_t *q, const auth_chunked_t *t)
     if (src != STORE_OK)
         return s3_err_from_store(src);
 
-    /* The key may name the uploaded file: "uploads/${filename}". */
     arena_t *a = q->r->arena;
-    const char *key = field(p, "key");
-    const char *var = strstr(key, "${filename}");
-    if (var)
-        key = arena_printf(a, "%.*s%s%s", (int)(var - key), key, p->filename, var + 11);
+    const char *key = p->key;
     size_t klen = strlen(key);
-    if (klen == 0 || klen > S3_MAX_KEY_BYTES)
-        return klen ? S3_ERR_KEY_TOO_LONG : S3_ERR_INVALID_ARGUMENT;
     char etag[2 * S3_MD5_BYTES + 1];
     codec_hex(md5, S3_MD5_BYTES, etag);
     store_put_t in = {.bucket = q->bucket, .blob = q->blob};

@@ -17,6 +17,7 @@
 struct s3 {
     const kura_config_t *cfg;
     store_t *st;
+    s3_identity_t id;
 };
 
 typedef enum { S3_BODY_NONE = 0, S3_BODY_BUFFER, S3_BODY_BLOB, S3_BODY_CUSTOM } s3_body_mode_t;
@@ -148,6 +149,8 @@ void s3_owner_xml(const s3_req_t *q, buf_t *o, const char *tag);
 /* A bucket configuration document: delete (204, absent is fine) or get
  * (`absent` when there is none; NoSuchBucket when the bucket is gone). */
 s3_err_t s3_conf_delete(s3_req_t *q, const char *name);
+/* Any x-amz-grant-* header (ACLs are disabled: such requests are refused). */
+bool s3_has_grant_headers(const http_req_t *r);
 s3_err_t s3_conf_get(s3_req_t *q, const char *name, s3_err_t absent, char **doc, size_t *len);
 void s3_xml_ok(s3_req_t *q); /* 200 with Content-Type application/xml */
 /* Reads the request body as a buffered document (limit S3_MAX_XML_BODY_BYTES). */

@@ -374,10 +374,12 @@ static store_rc_t complete_row(arena_t *scratch, const complete_arg_t *c, const 
     const store_object_t *in = &c->in->obj;
     store_seg_t *segs = arena_alloc(scratch, c->n * sizeof *segs);
     uint64_t *sizes = arena_alloc(scratch, c->n * sizeof *sizes);
+    const char **sums = arena_alloc(scratch, c->n * sizeof *sums);
+    bool all_sums = true;
     uint64_t total = 0;
     size_t j = 0;
 
-    if (!segs || !sizes)
+    if (!segs || !sizes || !sums)
         return STORE_NOMEM;
     for (size_t i = 0; i < c->n; i++) {
         /* Both lists ascend: one merge pass. */
@@ -387,6 +389,8 @@ static store_rc_t complete_row(arena_t *scratch, const complete_arg_t *c, const 
             return STORE_INVALID;
         segs[i] = parts[j].seg;
         sizes[i] = parts[j].size;
+        sums[i] = parts[j].checksum_value;
+        all_sums = all_sums && sums[i] && *sums[i];
         if (__builtin_add_overflow(total, parts[j].size, &total))
             return STORE_INVALID;
     }
@@ -413,6 +417,7 @@ static store_rc_t complete_row(arena_t *scratch, const complete_arg_t *c, const 
         row->parts_count = (uint32_t)c->n;
         row->part_sizes = sizes;
     }
+    row->part_checksums = all_sums ? sums : NULL;
     row->segs = segs;
     row->nsegs = c->n;
     row->inline_data = NULL;

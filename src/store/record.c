@@ -39,6 +39,7 @@ enum {
     OF_INLINE,
     OF_SEGS,
     OF_OWNER,
+    OF_PART_CHECKSUMS, /* "\n"-joined, one per part (parts_count of them) */
     OF__END
 };
 #define OFLAG_DELETE_MARKER 1u
@@ -169,6 +170,20 @@ void rec_object_encode(buf_t *b, const store_object_t *o)
         }
     }
     put_str(b, OF_OWNER, o->owner);
+    if (o->parts_count && o->part_checksums) {
+        buf_t j;
+        buf_init(&j, (size_t)o->parts_count * 64 + 1);
+        for (uint32_t i = 0; i < o->parts_count; i++) {
+            if (i)
+                buf_putc(&j, '\n');
+            buf_puts(&j, o->part_checksums[i] ? o->part_checksums[i] : "");
+        }
+        if (buf_ok(&j))
+            put_field(b, OF_PART_CHECKSUMS, j.data, j.len);
+        else
+            b->failed = true;
+        buf_release(&j);
+    }
 }
 
 void rec_bucket_encode(buf_t *b, const store_bucket_t *bk)
@@ -414,6 +429,26 @@ static store_rc_t decode_field(arena_t *a, const field_t *f, store_object_t *o, 
         return get_kv(a, f, &o->meta, &o->nmeta);
     case OF_TAGS:
         return get_kv(a, f, &o->tags, &o->ntags);
+    case OF_PART_CHECKSUMS: {
+        /* Follows OF_PART_SIZES (tags ascend), so parts_count is known. */
+        if (!o->parts_count || f->n == 0)
+            return STORE_CORRUPT;
+        const char **sums = arena_alloc(a, o->parts_count * sizeof *sums);
+        if (!sums)
+            return STORE_NOMEM;
+        const char *p = (const char *)f->p, *end = p + f->n;
+        for (uint32_t i = 0; i < o->parts_count; i++) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *e = nl ? nl : end;
+            if ((i + 1 < o->parts_count) != (nl != NULL))
+                return STORE_CORRUPT; /* exactly parts_count entries */
+            if (!(sums[i] = arena_strndup(a, p, (size_t)(e - p))))
+                return STORE_NOMEM;
+            p = nl ? nl + 1 : end;
+        }
+        o->part_checksums = sums;
+        return STORE_OK;
+    }
     case OF_PART_SIZES: {
         if (f->n == 0 || f->n % 8 || f->n / 8 > STORE_PART_MAX)
             return STORE_CORRUPT;

@@ -184,6 +184,9 @@ typedef struct {
     /* Multipart objects: part sizes in order (parts_count == 0 otherwise). */
     uint32_t parts_count;
     const uint64_t *part_sizes;
+    /* The parts' checksums (base64, of checksum_algo), parts_count entries,
+     * or NULL: what GetObjectAttributes reports per part. */
+    const char *const *part_checksums;
     /* Object lock. lock_mode "GOVERNANCE"/"COMPLIANCE" or NULL. */
     const char *lock_mode;
     int64_t lock_until_ms;
@@ -355,6 +358,45 @@ store_rc_t store_sys_create(store_t *st, const char *ns, const char *name, const
                             size_t len);
 store_rc_t store_sys_get(store_t *st, arena_t *a, const char *ns, const char *name, char **doc,
                          size_t *len);
+/* Compare-and-swap over system records: a batch of steps, each a condition
+ * on one record and then an optional write, applied all or nothing in ONE
+ * write transaction (so two racing batches on the same records serialize and
+ * the loser sees the winner's result). Steps run in order and a condition
+ * sees the writes of earlier steps. This is what the table catalog builds on
+ * (DESIGN invariant 4): a metadata-pointer swap is {EQUAL old doc, WRITE new};
+ * a create under a parent is {PRESENT parent} + {ABSENT child, WRITE}; deleting
+ * a namespace is {NO_PREFIX "ns/" in the tables ns} + {PRESENT, DELETE}.
+ * Conditions:
+ *   ANY       none
+ *   ABSENT    no record (ns, name)
+ *   PRESENT   record (ns, name) exists
+ *   EQUAL     it exists and its bytes equal expect_doc/expect_len
+ *   NO_PREFIX no record of `ns` has a name starting with `name` (which may be
+ *             "": the namespace is empty); the step cannot write
+ * Actions: KEEP (check only), WRITE doc/len, DELETE (absent is not an error).
+ * Returns STORE_OK; STORE_CONFLICT when a condition fails (nothing written;
+ * *failed = index of that step when failed != NULL); STORE_INVALID (bad
+ * names, too many steps, a NO_PREFIX step with an action); STORE_FULL,
+ * STORE_IO. At most STORE_SYS_CAS_MAX steps. */
+#define STORE_SYS_CAS_MAX 16
+typedef enum {
+    STORE_SYS_ANY = 0,
+    STORE_SYS_ABSENT,
+    STORE_SYS_PRESENT,
+    STORE_SYS_EQUAL,
+    STORE_SYS_NO_PREFIX,
+} store_sys_expect_t;
+typedef enum { STORE_SYS_KEEP = 0, STORE_SYS_WRITE, STORE_SYS_DELETE } store_sys_action_t;
+typedef struct {
+    const char *ns, *name;
+    store_sys_expect_t expect;
+    const void *expect_doc;
+    size_t expect_len;
+    store_sys_action_t action;
+    const void *doc;
+    size_t len;
+} store_sys_op_t;
+store_rc_t store_sys_cas(store_t *st, const store_sys_op_t *ops, size_t n, size_t *failed);
 /* Records of a namespace in name order; cb returns false to stop. */
 typedef bool (*store_sys_cb)(void *arg, const char *name, const char *doc, size_t len);
 store_rc_t store_sys_list(store_t *st, arena_t *a, const char *ns, store_sys_cb cb, void *arg);

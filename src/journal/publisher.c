@@ -1,0 +1,499 @@
+/* journal/publisher.c: queued journal rows -> Iceberg journal table (see
+ * journal.h for the protocol and its exactly-once argument).
+ *
+ * Table states reported (metadata-status/<bucket>):
+ *   CREATING  configuration stored, table not yet made (until the first pass)
+ *   ACTIVE    table exists; rows flow
+ *   FAILED    with ErrorCode (TableBucketNotFound for a V1 destination that
+ *             does not exist, JournalTableAlreadyExists for a table left by
+ *             an earlier configuration, ServerInternalError) */
+#include "journal/journal.h"
+
+#include "iceberg/iceberg.h"
+#include "util/clock.h"
+#include "util/codec.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <duckdb.h>
+#pragma GCC diagnostic pop
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define JOURNAL_BATCH_ROWS 10000         /* rows per snapshot at most */
+#define JOURNAL_LAST_SEQ "kura.journal.last-seq"
+#define JOURNAL_MANAGED_BUCKET "aws-s3"
+#define JOURNAL_V1_NAMESPACE "aws_s3_metadata"
+#define JOURNAL_SEQ_HEX 16               /* sequence_number: fixed-width lowercase hex */
+
+/* AWS's 21 journal columns, in the documented order (NOTES-ON-ISSUES 14). */
+static const char journal_schema[] =
+    "{\"type\":\"struct\",\"schema-id\":0,\"fields\":["
+    "{\"id\":1,\"name\":\"bucket\",\"required\":true,\"type\":\"string\"},"
+    "{\"id\":2,\"name\":\"key\",\"required\":true,\"type\":\"string\"},"
+    "{\"id\":3,\"name\":\"sequence_number\",\"required\":true,\"type\":\"string\"},"
+    "{\"id\":4,\"name\":\"record_type\",\"required\":true,\"type\":\"string\"},"
+    "{\"id\":5,\"name\":\"record_timestamp\",\"required\":true,\"type\":\"timestamp\"},"
+    "{\"id\":6,\"name\":\"version_id\",\"required\":false,\"type\":\"string\"},"
+    "{\"id\":7,\"name\":\"is_delete_marker\",\"required\":false,\"type\":\"boolean\"},"
+    "{\"id\":8,\"name\":\"size\",\"required\":false,\"type\":\"long\"},"
+    "{\"id\":9,\"name\":\"last_modified_date\",\"required\":false,\"type\":\"timestamp\"},"
+    "{\"id\":10,\"name\":\"e_tag\",\"required\":false,\"type\":\"string\"},"
+    "{\"id\":11,\"name\":\"storage_class\",\"required\":false,\"type\":\"string\"},"
+    "{\"id\":12,\"name\":\"is_multipart\",\"required\":false,\"type\":\"boolean\"},"
+    "{\"id\":13,\"name\":\"encryption_status\",\"required\":false,\"type\":\"string\"},"
+    "{\"id\":14,\"name\":\"is_bucket_key_enabled\",\"required\":false,\"type\":\"boolean\"},"
+    "{\"id\":15,\"name\":\"kms_key_arn\",\"required\":false,\"type\":\"string\"},"
+    "{\"id\":16,\"name\":\"checksum_algorithm\",\"required\":false,\"type\":\"string\"},"
+    "{\"id\":17,\"name\":\"object_tags\",\"required\":false,\"type\":{\"type\":\"map\","
+    "\"key-id\":22,\"key\":\"string\",\"value-id\":23,\"value\":\"string\","
+    "\"value-required\":false}},"
+    "{\"id\":18,\"name\":\"user_metadata\",\"required\":false,\"type\":{\"type\":\"map\","
+    "\"key-id\":24,\"key\":\"string\",\"value-id\":25,\"value\":\"string\","
+    "\"value-required\":false}},"
+    "{\"id\":19,\"name\":\"requester\",\"required\":false,\"type\":\"string\"},"
+    "{\"id\":20,\"name\":\"source_ip_address\",\"required\":false,\"type\":\"string\"},"
+    "{\"id\":21,\"name\":\"request_id\",\"required\":false,\"type\":\"string\"}]}";
+
+static const char journal_columns[] =
+    "bucket, key, sequence_number, record_type, record_timestamp, version_id, "
+    "is_delete_marker, size, last_modified_date, e_tag, storage_class, is_multipart, "
+    "encryption_status, is_bucket_key_enabled, kms_key_arn, checksum_algorithm, object_tags, "
+    "user_metadata, requester, source_ip_address, request_id";
+
+struct journal {
+    const kura_config_t *cfg;
+    store_t *st;
+    tables_t *tables;
+    duckdb_database db;
+    duckdb_connection conn;
+    pthread_mutex_t pass_mu; /* one pass at a time */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    int64_t interval_ms;
+    pthread_t th;
+    bool started;
+};
+
+/* ---- SQL literals ------------------------------------------------------ */
+
+static void sql_str(buf_t *b, const char *s)
+{
+    if (!s) {
+        buf_puts(b, "CAST(NULL AS VARCHAR)");
+        return;
+    }
+    buf_putc(b, '\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            buf_putc(b, '\'');
+        buf_putc(b, *p);
+    }
+    buf_puts(b, "'::VARCHAR");
+}
+
+static void sql_ts(buf_t *b, int64_t ms, bool present)
+{
+    if (present)
+        buf_printf(b, "make_timestamp(%lld::BIGINT)", (long long)ms * 1000);
+    else
+        buf_puts(b, "CAST(NULL AS TIMESTAMP)");
+}
+
+static void sql_bool(buf_t *b, int v) /* -1: NULL */
+{
+    buf_puts(b, v < 0 ? "CAST(NULL AS BOOLEAN)" : v ? "TRUE" : "FALSE");
+}
+
+static void sql_map(buf_t *b, const store_kv_t *kv, size_t n, bool present)
+{
+    if (!present) {
+        buf_puts(b, "CAST(NULL AS MAP(VARCHAR, VARCHAR))");
+        return;
+    }
+    buf_puts(b, "CAST(MAP {");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_putc(b, ',');
+        sql_str(b, kv[i].name);
+        buf_putc(b, ':');
+        sql_str(b, kv[i].value);
+    }
+    buf_puts(b, "} AS MAP(VARCHAR, VARCHAR))");
+}
+
+static const char *record_type_name(store_jrec_type_t t)
+{
+    return t == STORE_JREC_CREATE ? "CREATE" : t == STORE_JREC_DELETE ? "DELETE" : "UPDATE_METADATA";
+}
+
+/* One row as a VALUES tuple (s3-metadata.md §3 and NOTES-ON-ISSUES 15). */
+static void row_sql(buf_t *b, const char *bucket, const store_jrow_t *r)
+{
+    const store_object_t *o = &r->obj;
+    char seq[JOURNAL_SEQ_HEX + 1];
+    snprintf(seq, sizeof seq, "%016llx", (unsigned long long)r->seq);
+    /* Permanent deletes carry only the required columns and the version. */
+    bool full = !r->permanent;
+    bool marker = r->delete_marker;
+    bool with_maps = full && r->type != STORE_JREC_DELETE;
+    buf_putc(b, '(');
+    sql_str(b, bucket), buf_putc(b, ',');
+    buf_t key;
+    buf_init(&key, o->key_len + 1);
+    buf_append(&key, o->key, o->key_len);
+    sql_str(b, buf_cstr(&key)), buf_putc(b, ',');
+    buf_release(&key);
+    sql_str(b, seq), buf_putc(b, ',');
+    sql_str(b, record_type_name(r->type)), buf_putc(b, ',');
+    sql_ts(b, r->ts_ms, true), buf_putc(b, ',');
+    sql_str(b, o->version_id), buf_putc(b, ',');
+    sql_bool(b, r->permanent ? -1 : marker), buf_putc(b, ',');
+    if (full)
+        buf_printf(b, "%llu::BIGINT,", (unsigned long long)(marker ? 0 : o->size));
+    else
+        buf_puts(b, "CAST(NULL AS BIGINT),");
+    sql_ts(b, o->mtime_ms, full), buf_putc(b, ',');
+    sql_str(b, full && !marker ? o->etag : NULL), buf_putc(b, ',');
+    sql_str(b, full && !marker ? (o->storage_class ? o->storage_class : "STANDARD") : NULL);
+    buf_putc(b, ',');
+    sql_bool(b, full && !marker ? o->parts_count > 0 : -1), buf_putc(b, ',');
+    sql_str(b, NULL), buf_putc(b, ',');  /* encryption_status: kura stores plain bytes */
+    sql_bool(b, -1), buf_putc(b, ',');   /* is_bucket_key_enabled */
+    sql_str(b, NULL), buf_putc(b, ',');  /* kms_key_arn */
+    sql_str(b, full && !marker ? o->checksum_algo : NULL), buf_putc(b, ',');
+    sql_map(b, o->tags, o->ntags, with_maps), buf_putc(b, ',');
+    sql_map(b, o->meta, o->nmeta, with_maps), buf_putc(b, ',');
+    sql_str(b, r->requester), buf_putc(b, ',');
+    sql_str(b, r->source_ip), buf_putc(b, ',');
+    sql_str(b, r->request_id);
+    buf_putc(b, ')');
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+static void status_put(journal_t *j, const char *bucket, const char *status, const char *arn,
+                       const char *code, const char *message)
+{
+    json_t *s = json_pack("{s:{s:s,s:s?,s:s?,s:s?}}", "journal", "status", status, "arn", arn,
+                          "error_code", code, "error_message", message);
+    char *doc = s ? json_dumps(s, JSON_COMPACT) : NULL;
+    json_decref(s);
+    if (doc)
+        store_sys_put(j->st, "metadata-status", bucket, doc, strlen(doc));
+    free(doc);
+}
+
+static bool status_is(journal_t *j, arena_t *a, const char *bucket, const char *want)
+{
+    char *doc = NULL;
+    size_t len = 0;
+    if (store_sys_get(j->st, a, "metadata-status", bucket, &doc, &len) != STORE_OK)
+        return false;
+    json_t *s = json_loadb(doc, len, 0, NULL);
+    const char *st = json_string_value(json_object_get(json_object_get(s, "journal"), "status"));
+    bool is = st && strcmp(st, want) == 0;
+    json_decref(s);
+    return is;
+}
+
+/* ---- one bucket --------------------------------------------------------- */
+
+typedef struct {
+    const char *table_bucket; /* name */
+    const char *ns, *table;
+    bool managed;             /* V2: kura creates the table bucket too */
+} dest_t;
+
+static bool dest_of(arena_t *a, const char *bucket, json_t *conf, dest_t *d)
+{
+    int version = (int)json_integer_value(json_object_get(conf, "version"));
+    if (version == 1) {
+        const char *arn = json_string_value(json_object_get(conf, "table_bucket_arn"));
+        const char *slash = arn ? strstr(arn, ":bucket/") : NULL;
+        if (!slash)
+            return false;
+        d->table_bucket = arena_strdup(a, slash + 8);
+        d->ns = JOURNAL_V1_NAMESPACE;
+        d->table = arena_strdup(a, json_string_value(json_object_get(conf, "table_name")));
+        d->managed = false;
+        return d->table != NULL;
+    }
+    d->table_bucket = JOURNAL_MANAGED_BUCKET;
+    char *ns = arena_printf(a, "b_%s", bucket);
+    for (char *p = ns; p && *p; p++)
+        if (*p == '.')
+            *p = '_';
+    d->ns = ns;
+    d->table = "journal";
+    d->managed = true;
+    return ns != NULL;
+}
+
+/* Makes the table (and its first metadata) when missing. */
+static tables_err_t ensure_table(journal_t *j, arena_t *a, const char *bucket, const dest_t *d,
+                                 tables_table_info_t *info)
+{
+    tables_table_info_t probe;
+    if (!d->managed &&
+        tables_table_info(j->tables, a, d->table_bucket, d->ns, d->table, &probe) ==
+            TABLES_ERR_NO_BUCKET) {
+        status_put(j, bucket, "FAILED", NULL, "TableBucketNotFound",
+                   "The table bucket of this metadata configuration does not exist.");
+        return TABLES_ERR_NO_BUCKET;
+    }
+    bool fresh = !status_is(j, a, bucket, "ACTIVE");
+    tables_err_t te = tables_managed_table_ensure(j->tables, a, d->table_bucket, d->ns, d->table,
+                                                  info);
+    if (te != TABLES_OK)
+        return te;
+    if (info->metadata_location) {
+        /* A table this configuration did not make: AWS refuses to reuse it. */
+        if (fresh && !status_is(j, a, bucket, "CREATING")) {
+            status_put(j, bucket, "FAILED", info->table_arn, "JournalTableAlreadyExists",
+                       "A journal table from an earlier configuration exists; delete it first.");
+            return TABLES_ERR_TABLE_EXISTS;
+        }
+        return TABLES_OK;
+    }
+    ice_metadata_t *m = NULL;
+    ice_err_t err = {{0}};
+    if (ice_metadata_new(a, journal_schema, NULL, NULL, info->warehouse_location, NULL,
+                         clock_now_ms(), &m, &err) != ICE_OK)
+        return TABLES_ERR_INTERNAL;
+    char *loc = ice_metadata_file_location(a, m, NULL);
+    size_t len = 0;
+    const char *json = ice_metadata_json(m, &len);
+    ice_io_t *io = tables_io(j->tables, a);
+    if (!loc || !io || io->write(io->ctx, loc, json, len) != 0)
+        return TABLES_ERR_INTERNAL;
+    te = tables_table_swap(j->tables, a, d->table_bucket, d->ns, d->table, info->version_token,
+                           loc, info);
+    return te;
+}
+
+/* Publishes up to one batch of a bucket's queued rows. Returns rows published. */
+static size_t publish_bucket(journal_t *j, const char *bucket, json_t *conf)
+{
+    arena_t *a = arena_new(0);
+    if (!a)
+        return 0;
+    size_t done = 0;
+    dest_t d;
+    tables_table_info_t info;
+    if (!dest_of(a, bucket, conf, &d))
+        goto out;
+    bool was_active = status_is(j, a, bucket, "ACTIVE");
+    if (!was_active && status_is(j, a, bucket, "FAILED"))
+        goto out; /* terminal until the configuration is re-created (AWS) */
+    tables_err_t te = ensure_table(j, a, bucket, &d, &info);
+    if (te != TABLES_OK) {
+        if (te != TABLES_ERR_NO_BUCKET && te != TABLES_ERR_TABLE_EXISTS)
+            log_warn(NULL, "journal.table", "bucket=%s err=%s", bucket, tables_err_name(te));
+        goto out;
+    }
+    if (!was_active)
+        status_put(j, bucket, "ACTIVE", info.table_arn, NULL, NULL);
+
+    ice_io_t *io = tables_io(j->tables, a);
+    char *json = NULL;
+    size_t len = 0;
+    ice_metadata_t *base = NULL;
+    ice_err_t err = {{0}};
+    if (!io || io->read(io->ctx, info.metadata_location, ICE_METADATA_MAX_BYTES, a, &json, &len) ||
+        ice_metadata_parse(a, json, len, &base, &err) != ICE_OK) {
+        log_warn(NULL, "journal.read", "bucket=%s msg=\"%s\"", bucket, err.msg);
+        goto out;
+    }
+    /* Rows up to the last published sequence are in the table already. */
+    uint64_t last = 0;
+    const ice_snapshot_t *cur = ice_metadata_snapshot(base, -1);
+    const char *ls = cur ? ice_snapshot_summary(cur, JOURNAL_LAST_SEQ) : NULL;
+    if (ls)
+        last = strtoull(ls, NULL, 10);
+    if (last)
+        store_journal_trim(j->st, bucket, last);
+    store_jrow_t *rows = NULL;
+    size_t n = 0;
+    if (store_journal_read(j->st, a, bucket, last, JOURNAL_BATCH_ROWS, &rows, &n) != STORE_OK ||
+        n == 0)
+        goto out;
+
+    buf_t sql;
+    buf_init(&sql, (size_t)1 << 30);
+    buf_puts(&sql, "SELECT * FROM (VALUES ");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_putc(&sql, ',');
+        row_sql(&sql, bucket, &rows[i]);
+    }
+    buf_printf(&sql, ") AS t(%s)", journal_columns);
+    char id[33], local[4200];
+    codec_random_hex(16, id);
+    snprintf(local, sizeof local, "%s/tmp/journal-%s.parquet", j->cfg->data_dir, id);
+    char *location = arena_printf(a, "%s/data/%s.parquet", info.warehouse_location, id);
+    ice_data_file_t df;
+    const ice_schema_t *schema = ice_metadata_schema(base, -1);
+    ice_rc_t irc = buf_ok(&sql) && location
+                       ? ice_parquet_write(j->conn, a, schema, buf_cstr(&sql), local, location,
+                                           &df, &err)
+                       : ICE_ERR_NOMEM;
+    buf_release(&sql);
+    if (irc != ICE_OK || io->write_file(io->ctx, location, local) != 0) {
+        log_warn(NULL, "journal.parquet", "bucket=%s rc=%s msg=\"%s\"", bucket, ice_rc_name(irc),
+                 err.msg);
+        unlink(local);
+        goto out;
+    }
+    char seqs[24];
+    snprintf(seqs, sizeof seqs, "%llu", (unsigned long long)rows[n - 1].seq);
+    ice_kv_t summary[] = {{JOURNAL_LAST_SEQ, seqs}, {"engine-name", "kura"}};
+    ice_snapshot_opts_t so = {.summary = summary,
+                              .n_summary = sizeof summary / sizeof summary[0],
+                              .base_location = info.metadata_location};
+    ice_metadata_t *next = NULL;
+    if ((irc = ice_append(io, a, base, &df, 1, &so, &next, &err)) != ICE_OK) {
+        log_warn(NULL, "journal.append", "bucket=%s rc=%s msg=\"%s\"", bucket, ice_rc_name(irc),
+                 err.msg);
+        goto out;
+    }
+    char *loc = ice_metadata_file_location(a, next, info.metadata_location);
+    const char *mj = ice_metadata_json(next, &len);
+    if (!loc || io->write(io->ctx, loc, mj, len) != 0)
+        goto out;
+    tables_table_info_t after;
+    te = tables_table_swap(j->tables, a, d.table_bucket, d.ns, d.table, info.version_token, loc,
+                           &after);
+    if (te != TABLES_OK) {
+        /* Someone else moved the table (a user's DeleteTable, say): the rows
+         * stay queued and the next pass starts from the new state. */
+        log_warn(NULL, "journal.swap", "bucket=%s err=%s", bucket, tables_err_name(te));
+        goto out;
+    }
+    store_journal_trim(j->st, bucket, rows[n - 1].seq);
+    done = n;
+out:
+    arena_free(a);
+    return done;
+}
+
+/* ---- passes ------------------------------------------------------------ */
+
+typedef struct {
+    journal_t *j;
+    size_t rows;
+} pass_t;
+
+static bool bucket_cb(void *arg, const store_bucket_t *b)
+{
+    pass_t *p = arg;
+    arena_t *a = arena_new(1 << 20);
+    char *doc = NULL;
+    size_t len = 0;
+    if (a && store_bucket_conf_get(p->j->st, a, b->name, "metadata", &doc, &len) == STORE_OK) {
+        json_t *conf = json_loadb(doc, len, 0, NULL);
+        if (conf) {
+            size_t n;
+            /* Drain the queue in batches, bounded per pass. */
+            for (int i = 0; i < 16 && (n = publish_bucket(p->j, b->name, conf)) > 0; i++)
+                p->rows += n;
+        }
+        json_decref(conf);
+    }
+    arena_free(a);
+    return true;
+}
+
+size_t journal_publish_now(journal_t *j)
+{
+    if (!j)
+        return 0;
+    pthread_mutex_lock(&j->pass_mu);
+    arena_t *a = arena_new(0);
+    pass_t p = {.j = j};
+    if (a)
+        store_bucket_list(j->st, a, NULL, bucket_cb, &p);
+    arena_free(a);
+    pthread_mutex_unlock(&j->pass_mu);
+    return p.rows;
+}
+
+static void *publisher_main(void *arg)
+{
+    journal_t *j = arg;
+    pthread_mutex_lock(&j->mu);
+    while (!j->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t due = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + j->interval_ms;
+        ts.tv_sec = due / 1000;
+        ts.tv_nsec = (long)(due % 1000) * 1000000;
+        pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+        if (j->stop)
+            break;
+        pthread_mutex_unlock(&j->mu);
+        journal_publish_now(j);
+        pthread_mutex_lock(&j->mu);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return NULL;
+}
+
+journal_t *journal_start(const kura_config_t *cfg, store_t *st, tables_t *tables,
+                         int64_t interval_ms)
+{
+    journal_t *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->cfg = cfg;
+    j->st = st;
+    j->tables = tables;
+    j->interval_ms = interval_ms;
+    pthread_mutex_init(&j->pass_mu, NULL);
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_cond_init(&j->cv, NULL);
+    /* kura's writer instance (NOTES-ON-ISSUES 21): in memory, reads and
+     * writes local files; one thread is plenty for journal batches. */
+    duckdb_result res;
+    if (duckdb_open(NULL, &j->db) != DuckDBSuccess || duckdb_connect(j->db, &j->conn) != DuckDBSuccess) {
+        log_error(NULL, "journal.duckdb", "msg=\"cannot open DuckDB\"");
+        journal_stop(j);
+        return NULL;
+    }
+    if (duckdb_query(j->conn, "SET threads=1", &res) == DuckDBSuccess)
+        duckdb_destroy_result(&res);
+    if (pthread_create(&j->th, NULL, publisher_main, j) != 0) {
+        journal_stop(j);
+        return NULL;
+    }
+    j->started = true;
+    return j;
+}
+
+void journal_stop(journal_t *j)
+{
+    if (!j)
+        return;
+    if (j->started) {
+        pthread_mutex_lock(&j->mu);
+        j->stop = true;
+        pthread_cond_signal(&j->cv);
+        pthread_mutex_unlock(&j->mu);
+        pthread_join(j->th, NULL);
+    }
+    if (j->conn)
+        duckdb_disconnect(&j->conn);
+    if (j->db)
+        duckdb_close(&j->db);
+    pthread_mutex_destroy(&j->pass_mu);
+    pthread_mutex_destroy(&j->mu);
+    pthread_cond_destroy(&j->cv);
+    free(j);
+}
