@@ -32,11 +32,12 @@ if [ "${KURA_IT_SKIP_JS:-0}" != 1 ]; then
     echo "== integration (node --test, @aws-sdk/client-s3)"
     start=$(date +%s)
     cd "$here/js" || exit 1
-    if [ ! -d node_modules/@aws-sdk/client-s3 ]; then
-        if [ -f package-lock.json ]; then
-            npm ci --no-audit --no-fund || js_rc=1
+    # Reinstall whenever the lockfile changed since the last install.
+    if ! cmp -s package-lock.json node_modules/.kura-installed-lock 2>/dev/null; then
+        if npm ci --no-audit --no-fund; then
+            cp package-lock.json node_modules/.kura-installed-lock
         else
-            npm install --no-audit --no-fund || js_rc=1
+            js_rc=1
         fi
     fi
     if [ "$js_rc" = 0 ]; then
