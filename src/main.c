@@ -26,7 +26,10 @@
 int main(int argc, char **argv);
 
 #define KURA_CONN_TIMEOUT_S 120
-#define KURA_HEAD_BYTES ((size_t)128 << 10) /* request line + headers per connection */
+/* Per-connection memory for the request line, headers and read buffer.
+ * S3 limits request headers to 8 KiB; libmicrohttpd clears this pool
+ * between requests on a connection, so it is kept small. */
+#define KURA_HEAD_BYTES ((size_t)32 << 10)
 #define KURA_MIN_THREADS 8
 
 static const char usage[] =

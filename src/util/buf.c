@@ -65,7 +65,7 @@ void buf_append(buf_t *b, const void *p, size_t n)
 
 void buf_puts(buf_t *b, const char *s) { buf_append(b, s, strlen(s)); }
 
-void buf_putc(buf_t *b, char c) { buf_append(b, &c, 1); }
+void buf_putc_slow(buf_t *b, char c) { buf_append(b, &c, 1); }
 
 void buf_printf(buf_t *b, const char *fmt, ...)
 {

@@ -27,7 +27,17 @@ void buf_release(buf_t *b);
 void buf_reset(buf_t *b); /* len = 0, keeps the allocation and clears `failed` */
 void buf_append(buf_t *b, const void *p, size_t n);
 void buf_puts(buf_t *b, const char *s);
-void buf_putc(buf_t *b, char c);
+/* One byte: inline when it fits (escapers call this per character). */
+void buf_putc_slow(buf_t *b, char c);
+static inline void buf_putc(buf_t *b, char c)
+{
+    if (b->data && !b->failed && b->len < b->cap && b->len < b->max) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return;
+    }
+    buf_putc_slow(b, c);
+}
 void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool buf_ok(const buf_t *b);
 char *buf_detach(buf_t *b, size_t *len);
