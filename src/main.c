@@ -4,6 +4,7 @@
  *   kura version | kura --help
  * docs/configuration.md documents each flag; keep the two in step. */
 #include "http/http.h"
+#include "query/query.h"
 #include "router/router.h"
 #include "s3/s3.h"
 #include "store/store.h"
@@ -51,6 +52,8 @@ static const char usage[] =
     "      http://127.0.0.1:9000) with the root credentials from\n"
     "      KURA_ACCESS_KEY_ID/KURA_SECRET_ACCESS_KEY, AWS_ACCESS_KEY_ID/\n"
     "      AWS_SECRET_ACCESS_KEY, or --data DIR's credentials file.\n"
+    "  kura sql [\"SELECT ...\" | -f FILE] [--csv | --json | --parquet OUT]\n"
+    "      SQL over table buckets on a running server (docs/sql.md).\n"
     "  kura fsck [--data DIR] [--repair]\n"
     "      Check blob reference counts against the index (server stopped);\n"
     "      --repair removes orphaned blobs.\n"
@@ -427,6 +430,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "user") == 0)
         return cmd_user(argc, argv, &cfg);
+    if (strcmp(argv[1], "sql") == 0)
+        return query_cli_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "fsck") == 0) {
         if (!parse_flags(argc, argv, &cfg, &repair))
             return 2;

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 /* SVC_JSON: a JSON service (S3 Tables, later Backup and Athena) chosen by
  * the credential scope or X-Amz-Target; SVC_ICEBERG: the Iceberg REST
@@ -24,7 +26,7 @@
  * its SHA-256 (no x-amz-content-sha256 header), so it is verified at the end. */
 #define ROUTER_JOURNAL_INTERVAL_MS 1000
 
-typedef enum { SVC_NONE = 0, SVC_S3, SVC_JSON, SVC_ICEBERG, SVC_ADMIN } svc_t;
+typedef enum { SVC_NONE = 0, SVC_S3, SVC_JSON, SVC_ICEBERG, SVC_ADMIN, SVC_SQL } svc_t;
 
 typedef struct {
     svc_t svc;
@@ -42,7 +44,8 @@ typedef struct {
 
 static bool buffered(const route_t *rs)
 {
-    return rs->svc == SVC_JSON || rs->svc == SVC_ICEBERG || rs->svc == SVC_ADMIN;
+    return rs->svc == SVC_JSON || rs->svc == SVC_ICEBERG || rs->svc == SVC_ADMIN ||
+           rs->svc == SVC_SQL;
 }
 
 router_t *router_new(const kura_config_t *cfg, store_t *st)
@@ -63,6 +66,19 @@ router_t *router_new(const kura_config_t *cfg, store_t *st)
     }
     /* Journal rows become visible within about a second (AWS: minutes). */
     rt->journal = journal_start(cfg, st, rt->tables, ROUTER_JOURNAL_INTERVAL_MS);
+    /* SQL reads only blob files (NOTES-ON-ISSUES 21) and spools in tmp/sql. */
+    char blobs[4200], spool[4200];
+    snprintf(blobs, sizeof blobs, "%s/blobs", cfg->data_dir);
+    snprintf(spool, sizeof spool, "%s/tmp/sql", cfg->data_dir);
+    if (mkdir(spool, 0700) != 0 && errno != EEXIST)
+        log_warn(NULL, "sql.spool", "msg=\"cannot create %s\"", spool);
+    query_opts_t qo = {.data_dir = blobs, .spool_dir = spool, .region = cfg->region,
+                       .account_id = cfg->account_id};
+    query_catalog_t cat;
+    router_sql_catalog(rt, &cat);
+    rt->query = query_new(&qo, &cat);
+    if (!rt->query)
+        log_warn(NULL, "sql.start", "msg=\"SQL is unavailable: DuckDB did not start\"");
     return rt;
 }
 
@@ -72,6 +88,7 @@ void router_free(router_t *rt)
 {
     if (!rt)
         return;
+    query_free(rt->query);
     journal_stop(rt->journal);
     s3_free(rt->s3);
     tables_free(rt->tables);
@@ -212,6 +229,13 @@ static bool kura_path(route_t *rs, http_req_t *r)
         r->status = 200;
         return true;
     }
+    if (strcmp(p, "/kura/sql") == 0) {
+        r->svc = "sql";
+        r->op = "Sql";
+        rs->svc = SVC_SQL;
+        buf_init(&rs->body, TABLES_MAX_BODY_BYTES);
+        return false;
+    }
     if (has_prefix(p, "/kura/admin/")) {
         r->svc = "kura";
         rs->svc = SVC_ADMIN;
@@ -257,7 +281,7 @@ static bool route_begin(void *app, http_req_t *r, void **ctx)
     }
     if (kura_path(rs, r))
         return true;
-    if (rs->svc == SVC_ADMIN)
+    if (rs->svc == SVC_ADMIN || rs->svc == SVC_SQL)
         return false;
 
     auth_request_t ar = auth_view(r);
@@ -381,6 +405,25 @@ static void json_end(router_t *rt, http_req_t *r, route_t *rs)
     if (iceberg || strcmp(rs->service, "s3tables") == 0) {
         tables_handle(rt->tables, r, iceberg, auth, rs->body.data ? rs->body.data : "",
                       rs->body.len);
+        return;
+    }
+    const char *target = http_header(r, "x-amz-target");
+    if (rs->svc == SVC_SQL || strcmp(rs->service, "athena") == 0 ||
+        (target && has_prefix(target, "AmazonAthena."))) {
+        if (!rt->query) {
+            json_error(r, 503, "ServiceUnavailable", "SQL is unavailable on this server.");
+            return;
+        }
+        if (!auth || !iam_caller(rt, r, auth, &rs->caller, &rs->caller_policy)) {
+            json_auth_error(r, auth ? AUTH_ERR_ACCESS_KEY : AUTH_ANONYMOUS);
+            return;
+        }
+        const char *body = rs->body.data ? rs->body.data : "";
+        r->svc = rs->svc == SVC_SQL ? "sql" : "athena";
+        if (rs->svc == SVC_SQL)
+            query_http(rt->query, r, &rs->caller, body, rs->body.len);
+        else
+            query_athena(rt->query, r, &rs->caller, target ? target : "", body, rs->body.len);
         return;
     }
     json_error(r, 400, "UnknownOperationException",

@@ -8,6 +8,7 @@
 #include "auth/policy.h"
 #include "s3/s3.h"
 #include "journal/journal.h"
+#include "query/query.h"
 #include "tables/tables.h"
 
 struct router {
@@ -16,7 +17,11 @@ struct router {
     s3_t *s3;
     tables_t *tables;
     journal_t *journal; /* S3 Metadata publisher; NULL if it could not start */
+    query_t *query;     /* SQL (kura sql, /kura/sql, Athena); NULL if DuckDB failed */
 };
+
+/* sqlcat.c: the catalog seam the SQL room resolves tables through. */
+void router_sql_catalog(router_t *rt, query_catalog_t *cat);
 
 /* iam.c: the secret of an access key (root or a user's), auth_secret_fn-shaped. */
 bool iam_secret_lookup(void *arg, const char *access_key, char *secret, size_t cap);

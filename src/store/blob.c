@@ -258,6 +258,29 @@ store_rc_t store_blob_finish(store_blob_t *w)
     return blob_publish(w);
 }
 
+store_rc_t store_blob_finish_file(store_blob_t *w)
+{
+    store_rc_t rc = store_blob_finish(w);
+    return rc == STORE_OK ? blob_materialize(w) : rc;
+}
+
+store_rc_t store_object_path(store_t *st, arena_t *a, const char *bucket, const char *key,
+                             size_t key_len, const char **path)
+{
+    store_object_t o;
+    store_rc_t rc = store_object_get(st, a, bucket, key, key_len, NULL, &o);
+    if (rc != STORE_OK)
+        return rc;
+    if (o.delete_marker)
+        return STORE_NOT_FOUND;
+    if (o.nsegs != 1 || o.segs[0].offset != 0 || o.segs[0].length != o.size)
+        return STORE_INVALID;
+    char p[4096];
+    blob_path(st, o.segs[0].blob_id, p, sizeof p);
+    *path = arena_strdup(a, p);
+    return *path ? STORE_OK : STORE_NOMEM;
+}
+
 store_rc_t blob_materialize(store_blob_t *w)
 {
     store_rc_t rc;

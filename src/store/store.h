@@ -139,6 +139,14 @@ store_rc_t store_blob_begin(store_t *st, store_blob_t **out);
 store_rc_t store_blob_write(store_blob_t *w, const void *p, size_t n); /* STORE_FULL, STORE_IO */
 store_rc_t store_blob_finish(store_blob_t *w);
 void store_blob_abort(store_blob_t *w); /* NULL is a no-op */
+/* As store_blob_finish, but always a file in blobs/, however small: table
+ * files must be files that DuckDB can read by path (NOTES-ON-ISSUES 21). */
+store_rc_t store_blob_finish_file(store_blob_t *w);
+/* The blob file holding all of an object's bytes (the latest version): only
+ * for objects stored as one whole blob (STORE_INVALID for inline objects or
+ * multipart ones). The path is in `a`. For readers that need a file. */
+store_rc_t store_object_path(store_t *st, arena_t *a, const char *bucket, const char *key,
+                             size_t key_len, const char **path);
 uint64_t store_blob_size(const store_blob_t *w);
 
 /* Open a blob for reading (read-only fd, caller closes). STORE_NOT_FOUND if

@@ -762,3 +762,54 @@ fail:
     tables_rec_release(&b);
     return e;
 }
+
+typedef struct {
+    arena_t *a;
+    const char **names;
+    size_t n, cap;
+    const char *prefix; /* tables: "<ns>/" */
+} names_t;
+
+static bool names_cb(void *arg, const char *name, json_t *doc)
+{
+    (void)doc;
+    names_t *l = arg;
+    size_t pl = l->prefix ? strlen(l->prefix) : 0;
+    if (pl && strncmp(name, l->prefix, pl) != 0)
+        return true;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 32;
+        const char **nn = arena_alloc(l->a, cap * sizeof *nn);
+        if (!nn)
+            return false;
+        if (l->n)
+            memcpy(nn, l->names, l->n * sizeof *nn);
+        l->names = nn;
+        l->cap = cap;
+    }
+    l->names[l->n++] = arena_strdup(l->a, name + pl);
+    return true;
+}
+
+tables_err_t tables_names(tables_t *t, arena_t *a, int kind, const char *bucket, const char *ns,
+                          const char ***names, size_t *n)
+{
+    names_t l = {.a = a};
+    char sns[64 + TABLES_UUID_LEN];
+    tables_err_t e = TABLES_OK;
+    if (kind == 0) {
+        e = tables_rec_list(t, a, NS_BUCKETS, names_cb, &l);
+    } else {
+        tables_rec_t b = {0};
+        if ((e = tables_bucket_load(t, a, bucket, &b)) != TABLES_OK)
+            return e;
+        tables_ns_of(sns, sizeof sns, kind == 1 ? "tns" : "ttab", tables_str(b.doc, "id"));
+        tables_rec_release(&b);
+        if (kind == 2)
+            l.prefix = arena_printf(a, "%s/", ns ? ns : "");
+        e = tables_rec_list(t, a, sns, names_cb, &l);
+    }
+    *names = l.names;
+    *n = l.n;
+    return e;
+}

@@ -124,7 +124,7 @@ static int io_write(void *ctx, const char *location, const void *data, size_t le
     uint8_t md5[16];
     unsigned md5n = 0;
     char hex[33];
-    if (store_blob_write(w, data, len) != STORE_OK || store_blob_finish(w) != STORE_OK ||
+    if (store_blob_write(w, data, len) != STORE_OK || store_blob_finish_file(w) != STORE_OK ||
         EVP_Digest(data, len, md5, &md5n, EVP_md5(), NULL) != 1) {
         store_blob_abort(w);
         return ICE_ERR_IO;
@@ -161,7 +161,7 @@ static int io_write_file(void *ctx, const char *location, const char *local_path
     uint8_t dig[16];
     unsigned dn = 0;
     char hex[33];
-    if (store_blob_finish(w) != STORE_OK || EVP_DigestFinal_ex(md, dig, &dn) != 1)
+    if (store_blob_finish_file(w) != STORE_OK || EVP_DigestFinal_ex(md, dig, &dn) != 1)
         goto fail;
     codec_hex(dig, sizeof dig, hex);
     rc = put_blob(c, location, w, hex, size);

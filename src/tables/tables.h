@@ -100,6 +100,11 @@ tables_err_t tables_table_info(tables_t *t, arena_t *a, const char *bucket, cons
  * durable object PUTs. Valid while `a` lives; one thread at a time. */
 ice_io_t *tables_io(tables_t *t, arena_t *a);
 
+/* Names for SQL discovery: kind 0 table buckets, 1 namespaces of `bucket`,
+ * 2 tables of bucket/ns; in name order, in `a`. */
+tables_err_t tables_names(tables_t *t, arena_t *a, int kind, const char *bucket, const char *ns,
+                          const char ***names, size_t *n);
+
 tables_err_t tables_table_swap(tables_t *t, arena_t *a, const char *bucket, const char *ns,
                                const char *table, const char *version_token,
                                const char *metadata_location, tables_table_info_t *out);
