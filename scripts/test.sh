@@ -61,6 +61,35 @@ pass() {
 }
 
 pass "plain" build -DCMAKE_BUILD_TYPE=Release
+
+# driver NAME COMMAND...: a standalone harness that ends with "N passed, N failed".
+driver() {
+    local name=$1; shift
+    local log start line
+    start=$(date +%s)
+    log=$(mktemp)
+    echo "==== $name"
+    "$@" 2>&1 | tee "$log"
+    local drc=${PIPESTATUS[0]}
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+    if [ -n "$line" ]; then
+        passed=$((passed + $(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line")))
+        failed=$((failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")))
+    else
+        failed=$((failed + 1))
+    fi
+    [ "$drc" = 0 ] || rc=1
+    echo "==== $name: exit $drc in $(( $(date +%s) - start ))s"
+    rm -f "$log"
+}
+
+# Crash cycles (kill -9 during a mixed workload) and fault injection (EIO,
+# ENOSPC, a full tmpfs) against the release build. The fault shim is an
+# LD_PRELOAD library, which AddressSanitizer does not allow, so both run here.
+if [ -x build/kura ]; then
+    driver "crash cycles" python3 tests/crash/crash.py build/kura --cycles "${KURA_CRASH_CYCLES:-50}"
+    driver "fault injection" python3 tests/fault/fault.py build/kura
+fi
 if [ "${KURA_TEST_SKIP_ASAN:-0}" != 1 ]; then
     pass "asan+ubsan" build-asan -DCMAKE_BUILD_TYPE=Debug -DKURA_SANITIZE=ON
 fi

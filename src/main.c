@@ -26,7 +26,9 @@
 
 int main(int argc, char **argv);
 
-#define KURA_CONN_TIMEOUT_S 120
+/* An idle connection (or a client that stopped sending its body) is
+ * dropped after this, as S3 does after about 20 s (RequestTimeout). */
+#define KURA_CONN_TIMEOUT_S 30
 /* Per-connection memory for the request line, headers and read buffer.
  * S3 limits request headers to 8 KiB; libmicrohttpd clears this pool
  * between requests on a connection, so it is kept small. */
@@ -159,9 +161,14 @@ static int open_data_dir(const kura_config_t *cfg)
     return 0;
 }
 
+/* Printed once, on first start, to stdout: stderr is the access log, which
+ * must never hold a secret. A secret given through the environment is not
+ * printed at all. */
 static void print_first_start(const kura_config_t *cfg)
 {
-    fprintf(stderr,
+    const char *env_secret = getenv("KURA_SECRET_ACCESS_KEY");
+    bool from_env = env_secret && *env_secret;
+    fprintf(stdout,
             "\n"
             "kura: first start: root credentials written to %s/credentials (mode 0600)\n"
             "\n"
@@ -171,8 +178,10 @@ static void print_first_start(const kura_config_t *cfg)
             "  aws --endpoint-url http://%s:%u s3 mb s3://my-bucket\n"
             "\n"
             "  account id: %s\n\n",
-            cfg->data_dir, cfg->access_key, cfg->secret_key, cfg->region, cfg->host, cfg->port,
-            cfg->account_id);
+            cfg->data_dir, cfg->access_key,
+            from_env ? "\"$KURA_SECRET_ACCESS_KEY\"" : cfg->secret_key, cfg->region, cfg->host,
+            cfg->port, cfg->account_id);
+    fflush(stdout);
 }
 
 static int cmd_serve(kura_config_t *cfg)

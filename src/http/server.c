@@ -42,6 +42,7 @@ typedef struct {
     void *ctx;     /* the handler's */
     bool started;  /* begin() ran */
     bool answered; /* a response is queued */
+    bool failed;   /* body() refused: answer once the body is drained */
 } conn_state_t;
 
 static atomic_uint_fast64_t rid_counter;
@@ -373,12 +374,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (s->answered)
             return MHD_YES; /* discarding the rest after an early answer */
         r->in_bytes += n;
-        if (!srv->h.body(srv->app, r, s->ctx, upload_data, n))
-            return send_response(s, c, true);
+        /* libmicrohttpd refuses a response while it is still receiving the
+         * body, so a failure mid-body (disk full, say) is answered at the end. */
+        if (!s->failed && !srv->h.body(srv->app, r, s->ctx, upload_data, n))
+            s->failed = true;
         return MHD_YES;
     }
     if (s->answered)
         return MHD_YES;
+    if (s->failed)
+        return send_response(s, c, true);
     srv->h.end(srv->app, r, s->ctx);
     return send_response(s, c, false);
 }
@@ -422,6 +427,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->err)
             r->err = toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "ConnectionTimeout"
                                                                    : "ConnectionClosed";
+        if (!s->answered)
+            r->status = 0; /* no response was sent: the log says status=0 */
         access_log(r);
         if (srv->h.done)
             srv->h.done(srv->app, r, s->ctx);

@@ -53,6 +53,8 @@ static s3_err_t load_source(s3_req_t *q, copy_source_t *src)
     src->bucket = arena_strndup(r->arena, path, (size_t)(slash - path));
     src->key = slash + 1;
     src->key_len = plen - (size_t)(slash - path) - 1;
+    if (!parse_utf8_valid(src->key, src->key_len) || memchr(src->key, '\0', src->key_len))
+        return S3_ERR_INVALID_URI;
     if (src->key_len > S3_MAX_KEY_BYTES)
         return S3_ERR_KEY_TOO_LONG;
     const char *owner = http_header(r, "x-amz-source-expected-bucket-owner");

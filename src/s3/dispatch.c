@@ -3,6 +3,7 @@
  * S3 operations (S3 API Reference: "Virtual hosting of buckets"). */
 #include "s3/s3_int.h"
 
+#include "util/parse.h"
 #include "util/uri.h"
 
 #include <stdlib.h>
@@ -270,8 +271,8 @@ static s3_err_t address(s3_req_t *q)
             rc = S3_ERR_INVALID_URI;
             goto out;
         }
-        if (memchr(buf_cstr(&b), '\0', b.len)) {
-            rc = S3_ERR_INVALID_URI;
+        if (memchr(buf_cstr(&b), '\0', b.len) || !parse_utf8_valid(buf_cstr(&b), b.len)) {
+            rc = S3_ERR_INVALID_URI; /* keys are UTF-8 without NUL */
             goto out;
         }
         q->key = arena_strndup(r->arena, buf_cstr(&b), b.len);

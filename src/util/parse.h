@@ -18,4 +18,8 @@ parse_rc_t parse_hex_u64(const char **p, const char *end, uint64_t max, uint64_t
 /* Whole NUL-terminated string as a decimal in [0, max]; no sign, no spaces. */
 parse_rc_t parse_u64_str(const char *s, uint64_t max, uint64_t *out);
 
+/* Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
+ * above U+10FFFF. S3 keys must be UTF-8. */
+bool parse_utf8_valid(const char *s, size_t n);
+
 #endif

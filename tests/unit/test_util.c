@@ -118,8 +118,25 @@ static void test_arena_strings(void)
     arena_free(a);
 }
 
+static void test_utf8_validation(void)
+{
+    static const struct {
+        const char *s;
+        bool ok;
+    } cases[] = {
+        {"plain/key.txt", true},   {"caf\xc3\xa9", true},        {"\xf0\x9f\x98\x80", true},
+        {"\xc0\xaf", false},        /* overlong '/' */
+        {"\xed\xa0\x80", false},    /* surrogate */
+        {"\xff", false},            {"\xe2\x82", false},          /* truncated */
+        {"\xf4\x90\x80\x80", false}, /* above U+10FFFF */
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+        CHECK(parse_utf8_valid(cases[i].s, strlen(cases[i].s)) == cases[i].ok, "case %zu", i);
+}
+
 int main(void)
 {
+    RUN(test_utf8_validation);
     RUN(test_buf_refuses_to_grow_past_its_ceiling);
     RUN(test_parse_u64_bounds);
     RUN(test_time_formats_round_trip);
