@@ -1,15 +1,16 @@
 /* journal/publisher.c: queued journal rows -> Iceberg journal table (see
- * journal.h for the protocol and its exactly-once argument).
+ * journal.h for the protocol and its exactly-once argument), and the pass
+ * that drives the inventory (inventory.c) and upkeep (upkeep.c) after it.
  *
- * Table states reported (metadata-status/<bucket>):
+ * Journal table states reported (metadata-status/<bucket>, "journal"):
  *   CREATING  configuration stored, table not yet made (until the first pass)
- *   ACTIVE    table exists; rows flow
+ *   ACTIVE    table exists; rows flow                       (ensure_table)
  *   FAILED    with ErrorCode (TableBucketNotFound for a V1 destination that
  *             does not exist, JournalTableAlreadyExists for a table left by
  *             an earlier configuration, ServerInternalError) */
 #include "journal/journal.h"
 
-#include "iceberg/iceberg.h"
+#include "journal/journal_int.h"
 #include "util/clock.h"
 #include "util/codec.h"
 #include "util/log.h"
@@ -26,11 +27,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define JOURNAL_BATCH_ROWS 10000         /* rows per snapshot at most */
-#define JOURNAL_LAST_SEQ "kura.journal.last-seq"
-#define JOURNAL_MANAGED_BUCKET "aws-s3"
+#define JOURNAL_BATCH_ROWS 10000 /* rows per snapshot at most */
 #define JOURNAL_V1_NAMESPACE "aws_s3_metadata"
-#define JOURNAL_SEQ_HEX 16               /* sequence_number: fixed-width lowercase hex */
+#define JOURNAL_PASS_BATCHES 16 /* journal batches per bucket per pass */
 
 /* AWS's 21 journal columns, in the documented order (NOTES-ON-ISSUES 14). */
 static const char journal_schema[] =
@@ -67,24 +66,11 @@ static const char journal_columns[] =
     "encryption_status, is_bucket_key_enabled, kms_key_arn, checksum_algorithm, object_tags, "
     "user_metadata, requester, source_ip_address, request_id";
 
-struct journal {
-    const kura_config_t *cfg;
-    store_t *st;
-    tables_t *tables;
-    duckdb_database db;
-    duckdb_connection conn;
-    pthread_mutex_t pass_mu; /* one pass at a time */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
-    int64_t interval_ms;
-    pthread_t th;
-    bool started;
-};
+/* ---- SQL literals ------------------------------------------------------ */
 
 /* ---- SQL literals ------------------------------------------------------ */
 
-static void sql_str(buf_t *b, const char *s)
+void journal_sql_str(buf_t *b, const char *s)
 {
     if (!s) {
         buf_puts(b, "CAST(NULL AS VARCHAR)");
@@ -99,7 +85,7 @@ static void sql_str(buf_t *b, const char *s)
     buf_puts(b, "'::VARCHAR");
 }
 
-static void sql_ts(buf_t *b, int64_t ms, bool present)
+void journal_sql_ts(buf_t *b, int64_t ms, bool present)
 {
     if (present)
         buf_printf(b, "make_timestamp(%lld::BIGINT)", (long long)ms * 1000);
@@ -107,12 +93,12 @@ static void sql_ts(buf_t *b, int64_t ms, bool present)
         buf_puts(b, "CAST(NULL AS TIMESTAMP)");
 }
 
-static void sql_bool(buf_t *b, int v) /* -1: NULL */
+void journal_sql_bool(buf_t *b, int v)
 {
     buf_puts(b, v < 0 ? "CAST(NULL AS BOOLEAN)" : v ? "TRUE" : "FALSE");
 }
 
-static void sql_map(buf_t *b, const store_kv_t *kv, size_t n, bool present)
+void journal_sql_map(buf_t *b, const store_kv_t *kv, size_t n, bool present)
 {
     if (!present) {
         buf_puts(b, "CAST(NULL AS MAP(VARCHAR, VARCHAR))");
@@ -122,16 +108,45 @@ static void sql_map(buf_t *b, const store_kv_t *kv, size_t n, bool present)
     for (size_t i = 0; i < n; i++) {
         if (i)
             buf_putc(b, ',');
-        sql_str(b, kv[i].name);
+        journal_sql_str(b, kv[i].name);
         buf_putc(b, ':');
-        sql_str(b, kv[i].value);
+        journal_sql_str(b, kv[i].value);
     }
     buf_puts(b, "} AS MAP(VARCHAR, VARCHAR))");
 }
 
+void journal_seq_hex(uint64_t seq, char out[JOURNAL_SEQ_HEX + 1])
+{
+    snprintf(out, JOURNAL_SEQ_HEX + 1, "%016llx", (unsigned long long)seq);
+}
+
+bool journal_sql_exec(journal_t *j, const char *sql)
+{
+    duckdb_result res;
+    bool ok = duckdb_query((duckdb_connection)j->conn, sql, &res) == DuckDBSuccess;
+    if (!ok)
+        log_warn(NULL, "journal.sql", "msg=\"%s\"", duckdb_result_error(&res));
+    duckdb_destroy_result(&res);
+    return ok;
+}
+
+bool journal_sql_i64(journal_t *j, const char *sql, int64_t *out)
+{
+    duckdb_result res;
+    bool ok = duckdb_query((duckdb_connection)j->conn, sql, &res) == DuckDBSuccess &&
+              duckdb_row_count(&res) == 1 && duckdb_column_count(&res) >= 1 &&
+              !duckdb_value_is_null(&res, 0, 0);
+    if (ok)
+        *out = duckdb_value_int64(&res, 0, 0);
+    duckdb_destroy_result(&res);
+    return ok;
+}
+
 static const char *record_type_name(store_jrec_type_t t)
 {
-    return t == STORE_JREC_CREATE ? "CREATE" : t == STORE_JREC_DELETE ? "DELETE" : "UPDATE_METADATA";
+    return t == STORE_JREC_CREATE   ? "CREATE"
+           : t == STORE_JREC_DELETE ? "DELETE"
+                                    : "UPDATE_METADATA";
 }
 
 /* One row as a VALUES tuple (s3-metadata.md §3 and NOTES-ON-ISSUES 15). */
@@ -139,69 +154,220 @@ static void row_sql(buf_t *b, const char *bucket, const store_jrow_t *r)
 {
     const store_object_t *o = &r->obj;
     char seq[JOURNAL_SEQ_HEX + 1];
-    snprintf(seq, sizeof seq, "%016llx", (unsigned long long)r->seq);
+    journal_seq_hex(r->seq, seq);
     /* Permanent deletes carry only the required columns and the version. */
     bool full = !r->permanent;
     bool marker = r->delete_marker;
     bool with_maps = full && r->type != STORE_JREC_DELETE;
     buf_putc(b, '(');
-    sql_str(b, bucket), buf_putc(b, ',');
+    journal_sql_str(b, bucket), buf_putc(b, ',');
     buf_t key;
     buf_init(&key, o->key_len + 1);
     buf_append(&key, o->key, o->key_len);
-    sql_str(b, buf_cstr(&key)), buf_putc(b, ',');
+    journal_sql_str(b, buf_cstr(&key)), buf_putc(b, ',');
     buf_release(&key);
-    sql_str(b, seq), buf_putc(b, ',');
-    sql_str(b, record_type_name(r->type)), buf_putc(b, ',');
-    sql_ts(b, r->ts_ms, true), buf_putc(b, ',');
-    sql_str(b, o->version_id), buf_putc(b, ',');
-    sql_bool(b, r->permanent ? -1 : marker), buf_putc(b, ',');
+    journal_sql_str(b, seq), buf_putc(b, ',');
+    journal_sql_str(b, record_type_name(r->type)), buf_putc(b, ',');
+    journal_sql_ts(b, r->ts_ms, true), buf_putc(b, ',');
+    journal_sql_str(b, o->version_id), buf_putc(b, ',');
+    journal_sql_bool(b, r->permanent ? -1 : marker), buf_putc(b, ',');
     if (full)
         buf_printf(b, "%llu::BIGINT,", (unsigned long long)(marker ? 0 : o->size));
     else
         buf_puts(b, "CAST(NULL AS BIGINT),");
-    sql_ts(b, o->mtime_ms, full), buf_putc(b, ',');
-    sql_str(b, full && !marker ? o->etag : NULL), buf_putc(b, ',');
-    sql_str(b, full && !marker ? (o->storage_class ? o->storage_class : "STANDARD") : NULL);
+    journal_sql_ts(b, o->mtime_ms, full), buf_putc(b, ',');
+    journal_sql_str(b, full && !marker ? o->etag : NULL), buf_putc(b, ',');
+    journal_sql_str(b, full && !marker ? (o->storage_class ? o->storage_class : "STANDARD") : NULL);
     buf_putc(b, ',');
-    sql_bool(b, full && !marker ? o->parts_count > 0 : -1), buf_putc(b, ',');
-    sql_str(b, NULL), buf_putc(b, ',');  /* encryption_status: kura stores plain bytes */
-    sql_bool(b, -1), buf_putc(b, ',');   /* is_bucket_key_enabled */
-    sql_str(b, NULL), buf_putc(b, ',');  /* kms_key_arn */
-    sql_str(b, full && !marker ? o->checksum_algo : NULL), buf_putc(b, ',');
-    sql_map(b, o->tags, o->ntags, with_maps), buf_putc(b, ',');
-    sql_map(b, o->meta, o->nmeta, with_maps), buf_putc(b, ',');
-    sql_str(b, r->requester), buf_putc(b, ',');
-    sql_str(b, r->source_ip), buf_putc(b, ',');
-    sql_str(b, r->request_id);
+    journal_sql_bool(b, full && !marker ? o->parts_count > 0 : -1), buf_putc(b, ',');
+    journal_sql_str(b, NULL), buf_putc(b, ','); /* encryption_status: kura stores plain bytes */
+    journal_sql_bool(b, -1), buf_putc(b, ',');  /* is_bucket_key_enabled */
+    journal_sql_str(b, NULL), buf_putc(b, ','); /* kms_key_arn */
+    journal_sql_str(b, full && !marker ? o->checksum_algo : NULL), buf_putc(b, ',');
+    journal_sql_map(b, o->tags, o->ntags, with_maps), buf_putc(b, ',');
+    journal_sql_map(b, o->meta, o->nmeta, with_maps), buf_putc(b, ',');
+    journal_sql_str(b, r->requester), buf_putc(b, ',');
+    journal_sql_str(b, r->source_ip), buf_putc(b, ',');
+    journal_sql_str(b, r->request_id);
     buf_putc(b, ')');
 }
 
 /* ---- status ------------------------------------------------------------ */
 
-static void status_put(journal_t *j, const char *bucket, const char *status, const char *arn,
-                       const char *code, const char *message)
+json_t *journal_status_load(journal_t *j, const char *bucket)
 {
-    json_t *s = json_pack("{s:{s:s,s:s?,s:s?,s:s?}}", "journal", "status", status, "arn", arn,
-                          "error_code", code, "error_message", message);
-    char *doc = s ? json_dumps(s, JSON_COMPACT) : NULL;
+    arena_t *a = arena_new(1 << 20);
+    char *doc = NULL;
+    size_t len = 0;
+    json_t *s = NULL;
+    if (a && store_sys_get(j->st, a, "metadata-status", bucket, &doc, &len) == STORE_OK)
+        s = json_loadb(doc, len, 0, NULL);
+    arena_free(a);
+    if (!json_is_object(s)) {
+        json_decref(s);
+        s = json_object();
+    }
+    return s;
+}
+
+void journal_status_set(journal_t *j, const char *bucket, const char *table, json_t *obj)
+{
+    json_t *s = journal_status_load(j, bucket);
+    json_object_set_new(s, table, obj);
+    char *doc = json_dumps(s, JSON_COMPACT);
     json_decref(s);
     if (doc)
         store_sys_put(j->st, "metadata-status", bucket, doc, strlen(doc));
     free(doc);
 }
 
-static bool status_is(journal_t *j, arena_t *a, const char *bucket, const char *want)
+void journal_status_put(journal_t *j, const char *bucket, const char *table, const char *status,
+                        const char *arn, const char *code, const char *message)
 {
-    char *doc = NULL;
-    size_t len = 0;
-    if (store_sys_get(j->st, a, "metadata-status", bucket, &doc, &len) != STORE_OK)
-        return false;
-    json_t *s = json_loadb(doc, len, 0, NULL);
-    const char *st = json_string_value(json_object_get(json_object_get(s, "journal"), "status"));
+    json_t *o = json_pack("{s:s,s:s?,s:s?,s:s?}", "status", status, "arn", arn, "error_code", code,
+                          "error_message", message);
+    if (o)
+        journal_status_set(j, bucket, table, o);
+}
+
+const char *journal_status_str(json_t *status, const char *table, const char *field)
+{
+    return json_string_value(json_object_get(json_object_get(status, table), field));
+}
+
+static bool status_is(journal_t *j, const char *bucket, const char *want)
+{
+    json_t *s = journal_status_load(j, bucket);
+    const char *st = journal_status_str(s, "journal", "status");
     bool is = st && strcmp(st, want) == 0;
     json_decref(s);
     return is;
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+bool journal_table_load(journal_t *j, arena_t *a, const tables_table_info_t *info, ice_io_t **io,
+                        ice_metadata_t **base)
+{
+    char *json = NULL;
+    size_t len = 0;
+    ice_err_t err = {{0}};
+    *io = tables_io(j->tables, a);
+    if (!*io || !info->metadata_location ||
+        (*io)->read((*io)->ctx, info->metadata_location, ICE_METADATA_MAX_BYTES, a, &json, &len) !=
+            0 ||
+        ice_metadata_parse(a, json, len, base, &err) != ICE_OK) {
+        log_warn(NULL, "journal.read", "table=%s msg=\"%s\"", info->name ? info->name : "-",
+                 err.msg);
+        return false;
+    }
+    return true;
+}
+
+tables_err_t journal_table_init(journal_t *j, arena_t *a, const char *table_bucket, const char *ns,
+                                const char *table, const char *schema_json,
+                                tables_table_info_t *info)
+{
+    ice_metadata_t *m = NULL;
+    ice_err_t err = {{0}};
+    if (ice_metadata_new(a, schema_json, NULL, NULL, info->warehouse_location, NULL, clock_now_ms(),
+                         &m, &err) != ICE_OK)
+        return TABLES_ERR_INTERNAL;
+    char *loc = ice_metadata_file_location(a, m, NULL);
+    size_t len = 0;
+    const char *json = ice_metadata_json(m, &len);
+    ice_io_t *io = tables_io(j->tables, a);
+    if (!loc || !io || io->write(io->ctx, loc, json, len) != 0)
+        return TABLES_ERR_INTERNAL;
+    return tables_table_swap(j->tables, a, table_bucket, ns, table, info->version_token, loc, info);
+}
+
+tables_err_t journal_table_commit(journal_t *j, arena_t *a, const char *table_bucket,
+                                  const char *ns, const char *table,
+                                  const tables_table_info_t *info, ice_io_t *io,
+                                  ice_metadata_t *next)
+{
+    ice_metadata_t *kept = next;
+    size_t len = 0;
+    if (journal_snapshots_expire(a, next, clock_now_ms(), &kept) != ICE_OK)
+        kept = next; /* keeping a snapshot too many is harmless */
+    char *loc = ice_metadata_file_location(a, kept, info->metadata_location);
+    const char *mj = ice_metadata_json(kept, &len);
+    if (!loc || io->write(io->ctx, loc, mj, len) != 0)
+        return TABLES_ERR_INTERNAL;
+    tables_table_info_t after;
+    tables_err_t te =
+        tables_table_swap(j->tables, a, table_bucket, ns, table, info->version_token, loc, &after);
+    if (te != TABLES_OK)
+        log_warn(NULL, "journal.swap", "table=%s/%s err=%s", ns, table, tables_err_name(te));
+    return te;
+}
+
+void journal_tmp_paths(journal_t *j, arena_t *a, const char *warehouse, const char *stem,
+                       char **local, char **location)
+{
+    char id[33];
+    codec_random_hex(16, id);
+    *local = arena_printf(a, "%s/tmp/%s-%s.parquet", j->cfg->data_dir, stem, id);
+    *location = warehouse ? arena_printf(a, "%s/data/%s.parquet", warehouse, id) : NULL;
+}
+
+static bool write_local(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "wbx");
+    if (!f)
+        return false;
+    bool ok = fwrite(data, 1, len, f) == len;
+    return fclose(f) == 0 && ok;
+}
+
+bool journal_files_fetch(journal_t *j, arena_t *a, ice_io_t *io, const ice_metadata_t *m,
+                         buf_t *list, const char ***paths, const char ***locals, size_t *n)
+{
+    ice_scan_t scan;
+    ice_err_t err = {{0}};
+    *n = 0;
+    buf_putc(list, '[');
+    if (ice_scan_files(io, a, m, -1, &scan, &err) != ICE_OK) {
+        log_warn(NULL, "journal.scan", "msg=\"%s\"", err.msg);
+        return false;
+    }
+    *paths = arena_alloc(a, (scan.n_data + 1) * sizeof **paths);
+    *locals = arena_alloc(a, (scan.n_data + 1) * sizeof **locals);
+    if (!*paths || !*locals)
+        return false;
+    for (size_t i = 0; i < scan.n_data; i++) {
+        arena_t *f = arena_new(JOURNAL_FILE_MAX_BYTES + ((size_t)1 << 20));
+        char *data = NULL, *local, *unused;
+        size_t len = 0;
+        journal_tmp_paths(j, a, NULL, "read", &local, &unused);
+        bool ok =
+            f && local &&
+            io->read(io->ctx, scan.data[i].path, JOURNAL_FILE_MAX_BYTES, f, &data, &len) == 0 &&
+            write_local(local, data, len);
+        arena_free(f);
+        if (!ok) {
+            log_warn(NULL, "journal.fetch", "location=%s", scan.data[i].path);
+            if (local)
+                unlink(local);
+            journal_files_drop(*locals, *n);
+            *n = 0;
+            return false;
+        }
+        (*paths)[*n] = scan.data[i].path;
+        (*locals)[(*n)++] = local;
+        if (i)
+            buf_putc(list, ',');
+        journal_sql_str(list, local);
+    }
+    buf_putc(list, ']');
+    return buf_ok(list);
+}
+
+void journal_files_drop(const char **locals, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        unlink(locals[i]);
 }
 
 /* ---- one bucket --------------------------------------------------------- */
@@ -209,7 +375,7 @@ static bool status_is(journal_t *j, arena_t *a, const char *bucket, const char *
 typedef struct {
     const char *table_bucket; /* name */
     const char *ns, *table;
-    bool managed;             /* V2: kura creates the table bucket too */
+    bool managed; /* V2: kura creates the table bucket too */
 } dest_t;
 
 static bool dest_of(arena_t *a, const char *bucket, json_t *conf, dest_t *d)
@@ -242,45 +408,51 @@ static tables_err_t ensure_table(journal_t *j, arena_t *a, const char *bucket, c
                                  tables_table_info_t *info)
 {
     tables_table_info_t probe;
-    if (!d->managed &&
-        tables_table_info(j->tables, a, d->table_bucket, d->ns, d->table, &probe) ==
-            TABLES_ERR_NO_BUCKET) {
-        status_put(j, bucket, "FAILED", NULL, "TableBucketNotFound",
-                   "The table bucket of this metadata configuration does not exist.");
+    if (!d->managed && tables_table_info(j->tables, a, d->table_bucket, d->ns, d->table, &probe) ==
+                           TABLES_ERR_NO_BUCKET) {
+        journal_status_put(j, bucket, "journal", "FAILED", NULL, "TableBucketNotFound",
+                           "The table bucket of this metadata configuration does not exist.");
         return TABLES_ERR_NO_BUCKET;
     }
-    bool fresh = !status_is(j, a, bucket, "ACTIVE");
-    tables_err_t te = tables_managed_table_ensure(j->tables, a, d->table_bucket, d->ns, d->table,
-                                                  info);
+    bool fresh = !status_is(j, bucket, "ACTIVE");
+    tables_err_t te =
+        tables_managed_table_ensure(j->tables, a, d->table_bucket, d->ns, d->table, info);
     if (te != TABLES_OK)
         return te;
     if (info->metadata_location) {
         /* A table this configuration did not make: AWS refuses to reuse it. */
-        if (fresh && !status_is(j, a, bucket, "CREATING")) {
-            status_put(j, bucket, "FAILED", info->table_arn, "JournalTableAlreadyExists",
-                       "A journal table from an earlier configuration exists; delete it first.");
+        if (fresh && !status_is(j, bucket, "CREATING")) {
+            journal_status_put(j, bucket, "journal", "FAILED", info->table_arn,
+                               "JournalTableAlreadyExists",
+                               "A journal table from an earlier configuration exists; delete "
+                               "it first.");
             return TABLES_ERR_TABLE_EXISTS;
         }
         return TABLES_OK;
     }
-    ice_metadata_t *m = NULL;
-    ice_err_t err = {{0}};
-    if (ice_metadata_new(a, journal_schema, NULL, NULL, info->warehouse_location, NULL,
-                         clock_now_ms(), &m, &err) != ICE_OK)
-        return TABLES_ERR_INTERNAL;
-    char *loc = ice_metadata_file_location(a, m, NULL);
-    size_t len = 0;
-    const char *json = ice_metadata_json(m, &len);
-    ice_io_t *io = tables_io(j->tables, a);
-    if (!loc || !io || io->write(io->ctx, loc, json, len) != 0)
-        return TABLES_ERR_INTERNAL;
-    te = tables_table_swap(j->tables, a, d->table_bucket, d->ns, d->table, info->version_token,
-                           loc, info);
-    return te;
+    /* CREATING marks the table as ours, so a crash right after the swap
+     * does not make it look like a leftover on the next pass. */
+    journal_status_put(j, bucket, "journal", "CREATING", info->table_arn, NULL, NULL);
+    return journal_table_init(j, a, d->table_bucket, d->ns, d->table, journal_schema, info);
 }
 
-/* Publishes up to one batch of a bucket's queued rows. Returns rows published. */
-static size_t publish_bucket(journal_t *j, const char *bucket, json_t *conf)
+/* The summary value `key` of the current snapshot as a number; `dflt` when
+ * absent or malformed. */
+static int64_t summary_i64(const ice_metadata_t *m, const char *key, int64_t dflt)
+{
+    const ice_snapshot_t *cur = ice_metadata_snapshot(m, -1);
+    const char *v = cur ? ice_snapshot_summary(cur, key) : NULL;
+    char *end = NULL;
+    if (!v || !*v)
+        return dflt;
+    long long x = strtoll(v, &end, 10);
+    return end && *end == '\0' ? (int64_t)x : dflt;
+}
+
+/* Publishes up to one batch of a bucket's queued rows. Returns rows
+ * published; *upto is the last sequence the table holds (0: none, or the
+ * table could not be read). */
+static size_t publish_bucket(journal_t *j, const char *bucket, json_t *conf, uint64_t *upto)
 {
     arena_t *a = arena_new(0);
     if (!a)
@@ -288,10 +460,11 @@ static size_t publish_bucket(journal_t *j, const char *bucket, json_t *conf)
     size_t done = 0;
     dest_t d;
     tables_table_info_t info;
+    *upto = 0;
     if (!dest_of(a, bucket, conf, &d))
         goto out;
-    bool was_active = status_is(j, a, bucket, "ACTIVE");
-    if (!was_active && status_is(j, a, bucket, "FAILED"))
+    bool was_active = status_is(j, bucket, "ACTIVE");
+    if (!was_active && status_is(j, bucket, "FAILED"))
         goto out; /* terminal until the configuration is re-created (AWS) */
     tables_err_t te = ensure_table(j, a, bucket, &d, &info);
     if (te != TABLES_OK) {
@@ -300,26 +473,16 @@ static size_t publish_bucket(journal_t *j, const char *bucket, json_t *conf)
         goto out;
     }
     if (!was_active)
-        status_put(j, bucket, "ACTIVE", info.table_arn, NULL, NULL);
+        journal_status_put(j, bucket, "journal", "ACTIVE", info.table_arn, NULL, NULL);
 
-    ice_io_t *io = tables_io(j->tables, a);
-    char *json = NULL;
-    size_t len = 0;
+    ice_io_t *io = NULL;
     ice_metadata_t *base = NULL;
     ice_err_t err = {{0}};
-    if (!io || io->read(io->ctx, info.metadata_location, ICE_METADATA_MAX_BYTES, a, &json, &len) ||
-        ice_metadata_parse(a, json, len, &base, &err) != ICE_OK) {
-        log_warn(NULL, "journal.read", "bucket=%s msg=\"%s\"", bucket, err.msg);
+    if (!journal_table_load(j, a, &info, &io, &base))
         goto out;
-    }
     /* Rows up to the last published sequence are in the table already. */
-    uint64_t last = 0;
-    const ice_snapshot_t *cur = ice_metadata_snapshot(base, -1);
-    const char *ls = cur ? ice_snapshot_summary(cur, JOURNAL_LAST_SEQ) : NULL;
-    if (ls)
-        last = strtoull(ls, NULL, 10);
-    if (last)
-        store_journal_trim(j->st, bucket, last);
+    uint64_t last = (uint64_t)summary_i64(base, JOURNAL_LAST_SEQ, 0);
+    *upto = last;
     store_jrow_t *rows = NULL;
     size_t n = 0;
     if (store_journal_read(j->st, a, bucket, last, JOURNAL_BATCH_ROWS, &rows, &n) != STORE_OK ||
@@ -329,34 +492,45 @@ static size_t publish_bucket(journal_t *j, const char *bucket, json_t *conf)
     buf_t sql;
     buf_init(&sql, (size_t)1 << 30);
     buf_puts(&sql, "SELECT * FROM (VALUES ");
+    /* INT64_MAX: the table holds no rows; INT64_MIN: rows of unknown age
+     * (a table from before kura kept the key; upkeep finds out). */
+    int64_t min_ts =
+        ice_metadata_snapshot(base, -1) ? summary_i64(base, JOURNAL_MIN_TS, INT64_MIN) : INT64_MAX;
     for (size_t i = 0; i < n; i++) {
         if (i)
             buf_putc(&sql, ',');
         row_sql(&sql, bucket, &rows[i]);
+        if (min_ts != INT64_MIN && rows[i].ts_ms < min_ts)
+            min_ts = rows[i].ts_ms;
     }
     buf_printf(&sql, ") AS t(%s)", journal_columns);
-    char id[33], local[4200];
-    codec_random_hex(16, id);
-    snprintf(local, sizeof local, "%s/tmp/journal-%s.parquet", j->cfg->data_dir, id);
-    char *location = arena_printf(a, "%s/data/%s.parquet", info.warehouse_location, id);
+    char *local, *location;
+    journal_tmp_paths(j, a, info.warehouse_location, "journal", &local, &location);
     ice_data_file_t df;
     const ice_schema_t *schema = ice_metadata_schema(base, -1);
-    ice_rc_t irc = buf_ok(&sql) && location
-                       ? ice_parquet_write(j->conn, a, schema, buf_cstr(&sql), local, location,
-                                           &df, &err)
+    ice_rc_t irc = buf_ok(&sql) && location && local
+                       ? ice_parquet_write((duckdb_connection)j->conn, a, schema, buf_cstr(&sql),
+                                           local, location, &df, &err)
                        : ICE_ERR_NOMEM;
     buf_release(&sql);
     if (irc != ICE_OK || io->write_file(io->ctx, location, local) != 0) {
         log_warn(NULL, "journal.parquet", "bucket=%s rc=%s msg=\"%s\"", bucket, ice_rc_name(irc),
                  err.msg);
-        unlink(local);
+        if (local)
+            unlink(local);
         goto out;
     }
-    char seqs[24];
+    char seqs[24], mins[24], exps[24];
     snprintf(seqs, sizeof seqs, "%llu", (unsigned long long)rows[n - 1].seq);
-    ice_kv_t summary[] = {{JOURNAL_LAST_SEQ, seqs}, {"engine-name", "kura"}};
+    snprintf(mins, sizeof mins, "%lld", (long long)min_ts);
+    snprintf(exps, sizeof exps, "%lld", (long long)summary_i64(base, JOURNAL_EXPIRED_MS, 0));
+    ice_kv_t summary[] = {{JOURNAL_LAST_SEQ, seqs},
+                          {"engine-name", "kura"},
+                          {JOURNAL_EXPIRED_MS, exps},
+                          {JOURNAL_MIN_TS, mins}};
     ice_snapshot_opts_t so = {.summary = summary,
-                              .n_summary = sizeof summary / sizeof summary[0],
+                              .n_summary = sizeof summary / sizeof summary[0] -
+                                           (min_ts == INT64_MIN ? 1 : 0),
                               .base_location = info.metadata_location};
     ice_metadata_t *next = NULL;
     if ((irc = ice_append(io, a, base, &df, 1, &so, &next, &err)) != ICE_OK) {
@@ -364,20 +538,11 @@ static size_t publish_bucket(journal_t *j, const char *bucket, json_t *conf)
                  err.msg);
         goto out;
     }
-    char *loc = ice_metadata_file_location(a, next, info.metadata_location);
-    const char *mj = ice_metadata_json(next, &len);
-    if (!loc || io->write(io->ctx, loc, mj, len) != 0)
+    /* A lost swap (a user's DeleteTable, say) leaves the rows queued; the
+     * next pass starts from the new state. */
+    if (journal_table_commit(j, a, d.table_bucket, d.ns, d.table, &info, io, next) != TABLES_OK)
         goto out;
-    tables_table_info_t after;
-    te = tables_table_swap(j->tables, a, d.table_bucket, d.ns, d.table, info.version_token, loc,
-                           &after);
-    if (te != TABLES_OK) {
-        /* Someone else moved the table (a user's DeleteTable, say): the rows
-         * stay queued and the next pass starts from the new state. */
-        log_warn(NULL, "journal.swap", "bucket=%s err=%s", bucket, tables_err_name(te));
-        goto out;
-    }
-    store_journal_trim(j->st, bucket, rows[n - 1].seq);
+    *upto = rows[n - 1].seq;
     done = n;
 out:
     arena_free(a);
@@ -391,6 +556,26 @@ typedef struct {
     size_t rows;
 } pass_t;
 
+/* Record expiration runs on the journal table as it stands after the
+ * pass's appends. */
+static void expire_bucket(journal_t *j, const char *bucket, json_t *conf)
+{
+    if (json_integer_value(json_object_get(conf, "expiration_days")) <= 0)
+        return;
+    arena_t *a = arena_new(0);
+    dest_t d;
+    tables_table_info_t info;
+    if (a && dest_of(a, bucket, conf, &d) &&
+        tables_table_info(j->tables, a, d.table_bucket, d.ns, d.table, &info) == TABLES_OK &&
+        info.metadata_location)
+        journal_records_expire(j, bucket, conf, &info, d.table_bucket, d.ns, d.table);
+    arena_free(a);
+}
+
+/* One bucket: journal batches, then the inventory, then upkeep; the queue
+ * is trimmed to what every table that reads it holds (DESIGN inv. 3: a
+ * crash before the trim republishes nothing, because each table knows its
+ * own last sequence). */
 static bool bucket_cb(void *arg, const store_bucket_t *b)
 {
     pass_t *p = arg;
@@ -401,9 +586,18 @@ static bool bucket_cb(void *arg, const store_bucket_t *b)
         json_t *conf = json_loadb(doc, len, 0, NULL);
         if (conf) {
             size_t n;
+            uint64_t jupto = 0, iupto = 0;
             /* Drain the queue in batches, bounded per pass. */
-            for (int i = 0; i < 16 && (n = publish_bucket(p->j, b->name, conf)) > 0; i++)
+            for (int i = 0;
+                 i < JOURNAL_PASS_BATCHES && (n = publish_bucket(p->j, b->name, conf, &jupto)) > 0;
+                 i++)
                 p->rows += n;
+            if (status_is(p->j, b->name, "ACTIVE") &&
+                journal_inventory_pass(p->j, b->name, conf, &iupto) && iupto < jupto)
+                jupto = iupto;
+            if (jupto)
+                store_journal_trim(p->j->st, b->name, jupto);
+            expire_bucket(p->j, b->name, conf);
         }
         json_decref(conf);
     }
@@ -462,7 +656,8 @@ journal_t *journal_start(const kura_config_t *cfg, store_t *st, tables_t *tables
     /* kura's writer instance (NOTES-ON-ISSUES 21): in memory, reads and
      * writes local files; one thread is plenty for journal batches. */
     duckdb_result res;
-    if (duckdb_open(NULL, &j->db) != DuckDBSuccess || duckdb_connect(j->db, &j->conn) != DuckDBSuccess) {
+    if (duckdb_open(NULL, &j->db_handle) != DuckDBSuccess ||
+        duckdb_connect(j->db_handle, &j->conn) != DuckDBSuccess) {
         log_error(NULL, "journal.duckdb", "msg=\"cannot open DuckDB\"");
         journal_stop(j);
         return NULL;
@@ -490,8 +685,8 @@ void journal_stop(journal_t *j)
     }
     if (j->conn)
         duckdb_disconnect(&j->conn);
-    if (j->db)
-        duckdb_close(&j->db);
+    if (j->db_handle)
+        duckdb_close(&j->db_handle);
     pthread_mutex_destroy(&j->pass_mu);
     pthread_mutex_destroy(&j->mu);
     pthread_cond_destroy(&j->cv);

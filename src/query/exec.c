@@ -26,6 +26,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +43,13 @@ int64_t query_now_ms(void)
 
 /* Athena functions DuckDB lacks (or spells differently), as macros in the
  * user instance's catalog; users cannot drop them (no DDL runs for them). */
+
+/* duckdb_prepared_statement_column_name returns a copy the caller frees. */
+static void duck_free_str(const char *p)
+{
+    duckdb_free((void *)(uintptr_t)p);
+}
+
 static const char *const athena_macros[] = {
     "CREATE MACRO kura_date_add(unit, n, ts) AS ts + (n * CAST('1 ' || unit AS INTERVAL))",
     "CREATE MACRO from_unixtime(x) AS to_timestamp(CAST(x AS DOUBLE))",
@@ -397,7 +405,10 @@ static query_err_t stream_select(query_t *q, query_slot_t *s, arena_t *a, const 
         goto fail;
     }
     for (size_t i = 0; i < nc; i++) {
-        names[i] = arena_strdup(a, duckdb_prepared_statement_column_name(st, i));
+        /* DuckDB hands out a copy the caller frees. */
+        const char *cn = duckdb_prepared_statement_column_name(st, i);
+        names[i] = arena_strdup(a, cn ? cn : "");
+        duck_free_str(cn);
         types[i] = type_name(duckdb_prepared_statement_column_type(st, i));
     }
     duckdb_destroy_prepare(&st);
@@ -577,12 +588,18 @@ static query_err_t result_schema(query_t *q, query_slot_t *s, arena_t *a, const 
     buf_init(&b, (size_t)1 << 20);
     buf_puts(&b, "{\"type\":\"struct\",\"schema-id\":0,\"fields\":[");
     for (idx_t i = 0; i < n; i++) {
-        const char *nm = duckdb_prepared_statement_column_name(st, i);
+        /* Column names are copies the caller frees (duckdb_free). */
+        const char *cn = duckdb_prepared_statement_column_name(st, i);
+        const char *nm = arena_strdup(a, cn ? cn : "");
+        duck_free_str(cn);
         duckdb_logical_type t = duckdb_prepared_statement_column_logical_type(st, i);
-        for (idx_t k = 0; k < i; k++)
-            if (strcmp(nm, duckdb_prepared_statement_column_name(st, k)) == 0)
+        for (idx_t k = 0; k < i; k++) {
+            const char *other = duckdb_prepared_statement_column_name(st, k);
+            if (other && nm && strcmp(nm, other) == 0)
                 r->err = query_fail(r->msg, sizeof r->msg, QUERY_ERR_EXEC,
                                     "column name %s appears twice; give each column an alias", nm);
+            duck_free_str(other);
+        }
         buf_printf(&b, "%s{\"id\":%d,\"name\":\"", i ? "," : "", (int)i + 1);
         for (const char *p = nm; *p; p++) {
             if (*p == '"' || *p == '\\')

@@ -10,8 +10,9 @@
  * The tables are created and filled asynchronously by the journal room,
  * which reports their state in the system record metadata-status/<bucket>
  * ({"journal": {"status","arn","error_code","error_message"}, "inventory":
- * {...}, "namespace", "table_bucket_arn"}); until it has, tables read as
- * CREATING. Deleting the configuration stops recording; tables and rows
+ * {... plus "since_ms", "backfill_versions"}}); until it has, tables read
+ * as CREATING. The document's "inventory_since_ms" marks each enablement of
+ * the inventory (see journal/inventory.c). Deleting the configuration stops recording; tables and rows
  * stay. */
 #include "s3/s3_int.h"
 
@@ -161,8 +162,9 @@ static s3_err_t create_v2_run(s3_req_t *q, const auth_chunked_t *t)
         return rc;
     if (it && ((rc = parse_state(it, &inv)) != S3_OK || (rc = check_encryption(q, it)) != S3_OK))
         return rc;
-    json_t *conf = json_pack("{s:i,s:I,s:b}", "version", 2, "expiration_days", (json_int_t)days,
-                             "inventory", inv);
+    json_t *conf = json_pack("{s:i,s:I,s:b,s:I}", "version", 2, "expiration_days",
+                             (json_int_t)days, "inventory", inv, "inventory_since_ms",
+                             (json_int_t)(inv ? clock_now_ms() : 0));
     rc = conf ? create_common(q, conf) : S3_ERR_INTERNAL;
     json_decref(conf);
     return rc;
@@ -327,6 +329,11 @@ static s3_err_t update_inventory_run(s3_req_t *q, const auth_chunked_t *t)
         q->err_msg = "An inventory table is not available for V1 metadata configurations.";
         return S3_ERR_METHOD_NOT_ALLOWED;
     }
+    /* Each enablement is a new inventory (AWS): inventory_since_ms tells the
+     * journal room which one its table state belongs to, so enabling again
+     * over a leftover table fails with InventoryTableAlreadyExists. */
+    if (on && !json_is_true(json_object_get(conf, "inventory")))
+        json_object_set_new(conf, "inventory_since_ms", json_integer(clock_now_ms()));
     json_object_set_new(conf, "inventory", json_boolean(on));
     rc = conf_store(q, conf);
     json_decref(conf);

@@ -1,0 +1,179 @@
+/* journal/upkeep.c: keeping the managed tables bounded (NOTES-ON-ISSUES 19;
+ * specs/s3-metadata.md §1 "Snapshots / maintenance", §5.5; docs/metadata.md).
+ *
+ * Snapshot window. Every commit the publisher makes to a journal or
+ * inventory table also drops (remove-snapshots, in the same metadata file)
+ * each snapshot that is not current and is older than 24 h or not among
+ * the newest 100. Time travel thus reaches back min(24 h, 100 commits); the
+ * metadata JSON stays bounded however often rows arrive. The dropped
+ * snapshots' files become unreferenced (maintenance removes those).
+ *
+ * Record expiration. With expiration_days set (7 or more), rows whose
+ * record_timestamp is older than now - days are removed from the journal's
+ * current snapshot by one overwrite: every data file is read back and
+ * rewritten without them (cost O(journal rows), paid at most once per
+ * JOURNAL_EXPIRE_EVERY_MS of service clock and only when the snapshot's
+ * oldest row, summary kura.journal.min-ts, is old enough -- AWS allows
+ * 24-48 h). */
+#include "journal/journal_int.h"
+
+#include "util/clock.h"
+#include "util/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define JOURNAL_DAY_MS ((int64_t)86400 * 1000)
+#define JOURNAL_EXPIRE_EVERY_MS ((int64_t)3600 * 1000)
+#define UPKEEP_SQL_MAX ((size_t)1 << 28)
+
+ice_rc_t journal_snapshots_expire(arena_t *a, ice_metadata_t *m, int64_t now_ms,
+                                  ice_metadata_t **out)
+{
+    buf_t upd;
+    size_t gone = 0;
+    *out = m;
+    if (m->n_snapshots <= 1)
+        return ICE_OK;
+    buf_init(&upd, (size_t)1 << 20);
+    buf_puts(&upd, "[{\"action\":\"remove-snapshots\",\"snapshot-ids\":[");
+    for (size_t i = 0; i < m->n_snapshots; i++) {
+        const ice_snapshot_t *s = &m->snapshots[i];
+        size_t newer = 0; /* rank by (timestamp, position): a handful of rows, O(n^2) is fine */
+        for (size_t k = 0; k < m->n_snapshots; k++)
+            if (m->snapshots[k].timestamp_ms > s->timestamp_ms ||
+                (m->snapshots[k].timestamp_ms == s->timestamp_ms && k > i))
+                newer++;
+        if (s->snapshot_id == m->current_snapshot_id ||
+            (newer < JOURNAL_SNAPSHOT_KEEP && s->timestamp_ms >= now_ms - JOURNAL_SNAPSHOT_KEEP_MS))
+            continue;
+        buf_printf(&upd, "%s%lld", gone++ ? "," : "", (long long)s->snapshot_id);
+    }
+    buf_puts(&upd, "]}]");
+    ice_rc_t rc = ICE_OK;
+    if (gone && buf_ok(&upd)) {
+        ice_err_t err = {{0}};
+        ice_commit_opts_t opts = {.now_ms = now_ms};
+        rc = ice_commit_apply(a, m, NULL, buf_cstr(&upd), &opts, out, NULL, &err);
+        if (rc != ICE_OK) {
+            log_warn(NULL, "journal.snapshots", "rc=%s msg=\"%s\"", ice_rc_name(rc), err.msg);
+            *out = m;
+        }
+    }
+    buf_release(&upd);
+    return rc;
+}
+
+static int64_t summary_i64(const ice_snapshot_t *cur, const char *key, int64_t dflt)
+{
+    const char *v = cur ? ice_snapshot_summary(cur, key) : NULL;
+    char *end = NULL;
+    if (!v || !*v)
+        return dflt;
+    long long x = strtoll(v, &end, 10);
+    return end && *end == '\0' ? (int64_t)x : dflt;
+}
+
+/* Rewrites the journal without rows older than cutoff_ms. */
+static void expire_rows(journal_t *j, arena_t *a, const char *bucket, ice_io_t *io,
+                        const ice_metadata_t *base, const tables_table_info_t *info,
+                        const char *table_bucket, const char *ns, const char *table,
+                        int64_t cutoff_ms, int64_t now_ms)
+{
+    buf_t list, sql;
+    const char **paths = NULL, **locals = NULL;
+    size_t nf = 0;
+    int64_t old = 0, keep_min = INT64_MAX;
+    char *local = NULL, *location = NULL;
+    buf_init(&list, UPKEEP_SQL_MAX);
+    buf_init(&sql, UPKEEP_SQL_MAX);
+    if (!journal_files_fetch(j, a, io, base, &list, &paths, &locals, &nf) || nf == 0)
+        goto out;
+    buf_printf(&sql,
+               "SELECT count(*) FROM read_parquet(%s) WHERE record_timestamp < "
+               "make_timestamp(%lld::BIGINT)",
+               buf_cstr(&list), (long long)cutoff_ms * 1000);
+    if (!buf_ok(&sql) || !journal_sql_i64(j, buf_cstr(&sql), &old))
+        goto out;
+    buf_reset(&sql);
+    buf_printf(&sql,
+               "SELECT epoch_ms(min(record_timestamp)) FROM read_parquet(%s) WHERE "
+               "record_timestamp >= make_timestamp(%lld::BIGINT)",
+               buf_cstr(&list), (long long)cutoff_ms * 1000);
+    if (!buf_ok(&sql) || !journal_sql_i64(j, buf_cstr(&sql), &keep_min))
+        keep_min = INT64_MAX; /* NULL: nothing stays */
+    if (old == 0)
+        goto out; /* the summary was stale or absent; nothing to remove */
+    buf_reset(&sql);
+    buf_printf(&sql,
+               "SELECT * FROM read_parquet(%s) WHERE record_timestamp >= "
+               "make_timestamp(%lld::BIGINT) ORDER BY sequence_number",
+               buf_cstr(&list), (long long)cutoff_ms * 1000);
+    journal_tmp_paths(j, a, info->warehouse_location, "journal", &local, &location);
+    ice_data_file_t df;
+    ice_err_t err = {{0}};
+    ice_rc_t irc = buf_ok(&sql) && local && location
+                       ? ice_parquet_write((struct _duckdb_connection *)j->conn, a,
+                                           ice_metadata_schema(base, -1), buf_cstr(&sql), local,
+                                           location, &df, &err)
+                       : ICE_ERR_NOMEM;
+    size_t n_add = irc == ICE_OK && df.record_count > 0 ? 1 : 0;
+    if (irc != ICE_OK || (n_add && io->write_file(io->ctx, location, local) != 0)) {
+        log_warn(NULL, "journal.expire", "bucket=%s rc=%s msg=\"%s\"", bucket, ice_rc_name(irc),
+                 err.msg);
+        goto out;
+    }
+    const ice_snapshot_t *cur = ice_metadata_snapshot(base, -1);
+    char seqs[24], mins[24], exps[24];
+    snprintf(seqs, sizeof seqs, "%lld", (long long)summary_i64(cur, JOURNAL_LAST_SEQ, 0));
+    snprintf(mins, sizeof mins, "%lld", (long long)keep_min);
+    snprintf(exps, sizeof exps, "%lld", (long long)now_ms);
+    ice_kv_t summary[] = {{JOURNAL_LAST_SEQ, seqs},
+                          {"engine-name", "kura"},
+                          {JOURNAL_EXPIRED_MS, exps},
+                          {JOURNAL_MIN_TS, mins}};
+    ice_snapshot_opts_t so = {.summary = summary,
+                              .n_summary = sizeof summary / sizeof summary[0],
+                              .base_location = info->metadata_location};
+    ice_metadata_t *next = NULL;
+    if ((irc = ice_overwrite(io, a, base, &df, n_add, paths, nf, &so, &next, &err)) != ICE_OK) {
+        log_warn(NULL, "journal.expire", "bucket=%s rc=%s msg=\"%s\"", bucket, ice_rc_name(irc),
+                 err.msg);
+        goto out;
+    }
+    if (journal_table_commit(j, a, table_bucket, ns, table, info, io, next) == TABLES_OK)
+        log_info(NULL, "journal.expire", "bucket=%s removed=%lld kept=%lld", bucket, (long long)old,
+                 (long long)(n_add ? df.record_count : 0));
+out:
+    if (local)
+        unlink(local);
+    journal_files_drop(locals, nf);
+    buf_release(&list);
+    buf_release(&sql);
+}
+
+void journal_records_expire(journal_t *j, const char *bucket, json_t *conf,
+                            const tables_table_info_t *info, const char *table_bucket,
+                            const char *ns, const char *table)
+{
+    int64_t days = json_integer_value(json_object_get(conf, "expiration_days"));
+    int64_t now = clock_now_ms();
+    if (days <= 0 || days > INT64_MAX / JOURNAL_DAY_MS || now - days * JOURNAL_DAY_MS < 0)
+        return; /* a cutoff before 1970 expires nothing */
+    int64_t cutoff = now - days * JOURNAL_DAY_MS;
+    arena_t *a = arena_new(0);
+    ice_io_t *io = NULL;
+    ice_metadata_t *base = NULL;
+    if (!a || !journal_table_load(j, a, info, &io, &base))
+        goto out;
+    const ice_snapshot_t *cur = ice_metadata_snapshot(base, -1);
+    int64_t min_ts = summary_i64(cur, JOURNAL_MIN_TS, INT64_MIN);
+    int64_t last_run = summary_i64(cur, JOURNAL_EXPIRED_MS, 0);
+    if (!cur || min_ts >= cutoff || now - last_run < JOURNAL_EXPIRE_EVERY_MS)
+        goto out;
+    expire_rows(j, a, bucket, io, base, info, table_bucket, ns, table, cutoff, now);
+out:
+    arena_free(a);
+}

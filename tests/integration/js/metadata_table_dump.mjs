@@ -1,0 +1,105 @@
+// metadata_table_dump.mjs: print one Iceberg table of kura's managed table
+// bucket as JSON, read the way an outside engine reads it -- the python
+// S3 Metadata tests (test_metadata_*.py) call this through subprocess,
+// because the machine's python has no duckdb module.
+//
+//   node metadata_table_dump.mjs ENDPOINT TABLE_BUCKET_ARN NAMESPACE TABLE [SQL]
+//
+// GetTableMetadataLocation (S3 Tables API) names the current metadata file;
+// the metadata JSON, manifest list and manifests (Avro, decoded with avsc)
+// and the live Parquet data files are downloaded through the S3 API (the
+// table bucket's warehouse bucket) into a temp dir, and DuckDB
+// (@duckdb/node-api) reads them. SQL (default "SELECT * FROM t") runs over
+// the view t of those files. Output on stdout, one JSON document:
+//   {"rows": [...], "files": N, "snapshots": N, "summary": {...},
+//    "metadata_location": "..."}
+// Timestamps come out as epoch microseconds, maps as {key: value} objects.
+// Credentials: KURA_ACCESS_KEY_ID / KURA_SECRET_ACCESS_KEY.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import avro from "avsc";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { S3TablesClient, GetTableMetadataLocationCommand } from "@aws-sdk/client-s3tables";
+import { S3Client, GetObjectCommand } from "@aws-sdk/client-s3";
+
+const [endpoint, arn, namespace, name, sqlArg] = process.argv.slice(2);
+const credentials = {
+  accessKeyId: process.env.KURA_ACCESS_KEY_ID,
+  secretAccessKey: process.env.KURA_SECRET_ACCESS_KEY,
+};
+const region = "us-east-1";
+const s3 = new S3Client({ endpoint, region, credentials, forcePathStyle: true });
+const tables = new S3TablesClient({ endpoint, region, credentials });
+
+function splitS3(uri) {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (!m) throw new Error(`not an s3:// location: ${uri}`);
+  return { Bucket: m[1], Key: m[2] };
+}
+
+async function get(uri) {
+  const r = await s3.send(new GetObjectCommand(splitS3(uri)));
+  return Buffer.from(await r.Body.transformToByteArray());
+}
+
+function readAvro(buf) {
+  return new Promise((resolve, reject) => {
+    const dec = new avro.streams.BlockDecoder();
+    const records = [];
+    dec.on("data", (r) => records.push(r));
+    dec.on("error", reject);
+    dec.on("end", () => resolve(records));
+    dec.end(buf);
+  });
+}
+
+function plain(v) {
+  if (typeof v === "bigint") return Number(v);
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map(plain);
+  if (v.entries && Array.isArray(v.entries)) {               // DuckDBMapValue
+    return Object.fromEntries(v.entries.map((e) => [e.key, plain(e.value)]));
+  }
+  if (typeof v.micros === "bigint") return Number(v.micros);  // DuckDBTimestampValue
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+}
+
+const loc = await tables.send(new GetTableMetadataLocationCommand({
+  tableBucketARN: arn, namespace, name,
+}));
+const meta = JSON.parse((await get(loc.metadataLocation)).toString());
+const cur = (meta.snapshots || []).find((s) => s["snapshot-id"] === meta["current-snapshot-id"]);
+const paths = [];
+if (cur) {
+  for (const mf of await readAvro(await get(cur["manifest-list"]))) {
+    if (mf.content !== 0) throw new Error("delete manifests are not expected here");
+    for (const e of await readAvro(await get(mf.manifest_path))) {
+      if (e.status !== 2) paths.push(e.data_file.file_path);
+    }
+  }
+}
+const dir = mkdtempSync(join(tmpdir(), "kura-dump-"));
+try {
+  const locals = [];
+  for (const [i, p] of paths.entries()) {
+    const f = join(dir, `f${i}.parquet`);
+    writeFileSync(f, await get(p));
+    locals.push(f);
+  }
+  const duck = await DuckDBInstance.create(":memory:");
+  const conn = await duck.connect();
+  let rows = [];
+  if (locals.length) {
+    const list = locals.map((f) => `'${f}'`).join(",");
+    await conn.run(`CREATE VIEW t AS SELECT * FROM read_parquet([${list}])`);
+    const reader = await conn.runAndReadAll(sqlArg || "SELECT * FROM t");
+    rows = reader.getRowObjects().map(plain);
+  }
+  process.stdout.write(JSON.stringify({
+    rows, files: paths.length, snapshots: (meta.snapshots || []).length,
+    summary: cur ? cur.summary : {}, metadata_location: loc.metadataLocation,
+  }));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
