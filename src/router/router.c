@@ -403,7 +403,15 @@ static void json_end(router_t *rt, http_req_t *r, route_t *rs)
         }
     }
     if (iceberg || strcmp(rs->service, "s3tables") == 0) {
-        tables_handle(rt->tables, r, iceberg, auth, rs->body.data ? rs->body.data : "",
+        const auth_caller_t *who = NULL;
+        if (auth) {
+            if (!iam_caller(rt, r, auth, &rs->caller, &rs->caller_policy)) {
+                json_auth_error(r, AUTH_ERR_ACCESS_KEY);
+                return;
+            }
+            who = &rs->caller;
+        }
+        tables_handle(rt->tables, r, iceberg, auth, who, rs->body.data ? rs->body.data : "",
                       rs->body.len);
         return;
     }

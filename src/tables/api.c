@@ -3,6 +3,8 @@
  * (s3tables-api §3.1, §3.2; botocore s3tables 2018-05-10 model). */
 #include "tables/tables_int.h"
 
+#include "auth/policy.h"
+
 #include "util/codec.h"
 #include "util/parse.h"
 
@@ -701,13 +703,99 @@ static bool route_match(const char *pattern, const tables_req_t *q)
     return i == q->nseg;
 }
 
+/* The table bucket (and table) a request names: path segment, tag ARN or
+ * the tableBucketARN / tableArn / namespace+name query members. */
+static void request_resource(tables_req_t *q, tables_rec_t *b, tables_rec_t *tb, bool *has_b,
+                             bool *has_t)
+{
+    const char *s0 = q->nseg ? q->seg[0] : "";
+    *has_b = *has_t = false;
+    const char *barn = NULL, *tarn = NULL, *ns = NULL, *name = NULL;
+    if (q->nseg >= 2 && (strcmp(s0, "buckets") == 0 || strcmp(s0, "namespaces") == 0 ||
+                         strcmp(s0, "tables") == 0)) {
+        barn = q->seg[1];
+        if (strcmp(s0, "tables") == 0 && q->nseg >= 4)
+            ns = q->seg[2], name = q->seg[3];
+    } else if (q->nseg >= 2 && strcmp(s0, "tag") == 0) {
+        tarn = q->seg[1];
+    } else {
+        tarn = http_param_value(q->r, "tableArn");
+        barn = http_param_value(q->r, "tableBucketARN");
+        ns = http_param_value(q->r, "namespace");
+        name = http_param_value(q->r, "name");
+    }
+    if (tarn) {
+        tables_err_t e = tables_resolve_arn(q->t, q->a, tarn, true, true, b, tb);
+        *has_b = e == TABLES_OK || e == TABLES_ERR_NO_TABLE;
+        *has_t = e == TABLES_OK && tb->doc;
+        return;
+    }
+    if (barn && tables_resolve_bucket(q->t, q->a, barn, b) == TABLES_OK) {
+        *has_b = true;
+        if (ns && name &&
+            tables_table_load(q->t, q->a, tables_str(b->doc, "id"), ns, name, tb) == TABLES_OK)
+            *has_t = true;
+    }
+}
+
+static auth_policy_t *doc_policy(const json_t *doc)
+{
+    const char *p = doc ? tables_str(doc, "policy") : NULL;
+    auth_policy_t *out = NULL;
+    if (p)
+        (void)auth_policy_parse(p, strlen(p), AUTH_POLICY_TABLE_BUCKET, &out, NULL, 0);
+    return out;
+}
+
+/* s3tables:* authorization: the root credentials may do everything; a user
+ * needs an Allow from its identity policy, the table bucket's policy or the
+ * table's policy for "s3tables:<Operation>" on the bucket or table ARN, and
+ * no explicit Deny in any of them (IAM's evaluation logic). */
+static tables_err_t api_authorize(tables_req_t *q, const char *op)
+{
+    const auth_caller_t *who = q->who;
+    if (!who || who->root)
+        return TABLES_OK;
+    if (who->anonymous)
+        return tables_fail(q, TABLES_ERR_FORBIDDEN, "Access denied.");
+    tables_rec_t b = {0}, tb = {0};
+    bool has_b, has_t;
+    request_resource(q, &b, &tb, &has_b, &has_t);
+    const char *resource = "*";
+    if (has_t)
+        resource = tables_table_arn(q->t, q->a, tables_str(b.doc, "name"), tables_str(tb.doc, "id"));
+    else if (has_b)
+        resource = tables_bucket_arn(q->t, q->a, tables_str(b.doc, "name"));
+    auth_policy_t *bp = has_b ? doc_policy(b.doc) : NULL;
+    auth_policy_t *tp = has_t ? doc_policy(tb.doc) : NULL;
+    tables_rec_release(&b);
+    tables_rec_release(&tb);
+    char action[96];
+    snprintf(action, sizeof action, "s3tables:%s", op);
+    auth_policy_request_t req = {
+        .action = action,
+        .resource = resource,
+        .principal_arn = who->principal_arn,
+        .principal_account = who->account_id,
+    };
+    const auth_policy_t *ps[3] = {who->identity_policy, bp, tp};
+    auth_policy_effect_t eff = auth_policy_decide(ps, 3, &req);
+    auth_policy_free(bp);
+    auth_policy_free(tp);
+    if (eff != AUTH_POLICY_ALLOW)
+        return tables_fail(q, TABLES_ERR_FORBIDDEN, "User: %s is not authorized to perform: %s",
+                           who->principal_arn, action);
+    return TABLES_OK;
+}
+
 tables_err_t tables_api_dispatch(tables_req_t *q)
 {
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         if (strcmp(q->r->method, routes[i].method) != 0 || !route_match(routes[i].pattern, q))
             continue;
         q->r->op = routes[i].op;
-        return routes[i].fn(q);
+        tables_err_t e = api_authorize(q, routes[i].op);
+        return e == TABLES_OK ? routes[i].fn(q) : e;
     }
     return TABLES_ERR_UNKNOWN_OP;
 }

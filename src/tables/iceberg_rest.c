@@ -13,6 +13,8 @@
  * CommitFailedException with nothing changed (DESIGN invariant 4). */
 #include "tables/tables_int.h"
 
+#include "auth/policy.h"
+
 #include "util/codec.h"
 #include "util/timefmt.h"
 #include "util/uri.h"
@@ -808,6 +810,20 @@ tables_err_t tables_iceberg_dispatch(tables_req_t *q, const auth_result_t *auth)
     tables_err_t e = auth ? TABLES_OK : bearer_ok(q);
     if (e != TABLES_OK)
         return e;
+    /* Users (SigV4 with a user's key) need the S3 Tables data actions on the
+     * warehouse's tables: reads GetTableData, changes PutTableData. */
+    if (q->who && !q->who->root) {
+        bool read = strcmp(q->r->method, "GET") == 0 || strcmp(q->r->method, "HEAD") == 0;
+        const char *action = read ? "s3tables:GetTableData" : "s3tables:PutTableData";
+        auth_policy_request_t req = {.action = action,
+                                     .resource = "*",
+                                     .principal_arn = q->who->principal_arn,
+                                     .principal_account = q->who->account_id};
+        const auth_policy_t *ps[1] = {q->who->identity_policy};
+        if (auth_policy_decide(ps, 1, &req) != AUTH_POLICY_ALLOW)
+            return tables_fail(q, TABLES_ERR_FORBIDDEN, "User: %s is not authorized to perform: %s",
+                               q->who->principal_arn, action);
+    }
     if (q->nseg == 2 && is(q, 1, "config") && strcmp(q->r->method, "GET") == 0) {
         q->r->op = "GetConfig";
         return ice_config(q);

@@ -112,7 +112,7 @@ tables_err_t tables_fail(tables_req_t *q, tables_err_t e, const char *fmt, ...)
 }
 
 void tables_handle(tables_t *t, http_req_t *r, bool iceberg, const auth_result_t *auth,
-                   const char *body, size_t len)
+                   const auth_caller_t *caller, const char *body, size_t len)
 {
     tables_req_t q = {.t = t,
                       .r = r,
@@ -120,7 +120,8 @@ void tables_handle(tables_t *t, http_req_t *r, bool iceberg, const auth_result_t
                       .iceberg = iceberg,
                       .body = body,
                       .len = len,
-                      .caller = t->cfg->account_id};
+                      .caller = t->cfg->account_id,
+                      .who = caller};
     r->svc = iceberg ? "iceberg" : "s3tables";
     tables_err_t e = split_path(&q, iceberg ? r->raw_path + strlen("/iceberg") : r->raw_path);
     if (e == TABLES_OK)

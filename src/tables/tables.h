@@ -29,8 +29,10 @@ void tables_free(tables_t *t); /* NULL is a no-op */
 /* iceberg: the path is under /iceberg/ (the REST catalog), else the S3
  * Tables API. auth: the verified signature, or NULL (unsigned: a bearer
  * token, the token endpoint, or nothing at all). */
+/* caller: who a signed request acts as (router/iam.c); NULL for bearer-token
+ * requests (tokens are issued for the root credentials only). */
 void tables_handle(tables_t *t, http_req_t *r, bool iceberg, const auth_result_t *auth,
-                   const char *body, size_t len);
+                   const auth_caller_t *caller, const char *body, size_t len);
 
 /* ---- errors ------------------------------------------------------------
  * One enum for both wire shapes; tables/errors.c maps each code to the S3

@@ -203,6 +203,7 @@ typedef struct {
     size_t len;
     json_t *json;       /* parsed body (owned), NULL if none */
     const char *caller; /* account id of the caller */
+    const auth_caller_t *who; /* NULL: the root credentials (bearer tokens) */
     const char *msg;    /* message for the error being returned */
 } tables_req_t;
 
