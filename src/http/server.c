@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,16 +30,39 @@
 #define HTTP_DRAIN_MS 30000 /* SIGTERM: how long in-flight requests may take */
 #define HTTP_STREAM_BLOCK ((size_t)256 << 10)
 
+/* Requests waiting for body bytes, watched for a peer that hung up.
+ * libmicrohttpd 0.9.75 can miss a client's FIN that arrives together with
+ * the request head and part of the body: it stops reading and the request
+ * would sit until the idle timeout (holding SIGTERM's drain). The watchdog
+ * looks at requests that made no progress for HTTP_HANGUP_CHECK_MS: when a
+ * non-blocking MSG_PEEK reads end-of-stream, it shuts the socket down so
+ * libmicrohttpd takes its error path. Entries leave the list in the
+ * completion callback, under `mu`, before libmicrohttpd closes the socket:
+ * the watchdog never touches a descriptor that may have been reused. */
+#define HTTP_HANGUP_CHECK_MS 1000
+
+typedef struct watch {
+    int fd;
+    int64_t progress_ms; /* last time body bytes arrived */
+    struct watch *prev, *next;
+} watch_t;
+
 struct http_server {
     struct MHD_Daemon *d;
     http_handlers_t h;
     void *app;
     unsigned port;
+    pthread_mutex_t mu; /* guards `watched` */
+    watch_t *watched;
+    pthread_t watchdog;
+    bool stop;
 };
 
 /* What MHD keeps per request (*con_cls). */
 typedef struct {
     http_req_t req;
+    watch_t watch; /* on srv->watched while the body is awaited */
+    bool watched;
     void *ctx;     /* the handler's */
     bool started;  /* begin() ran */
     bool answered; /* a response is queued */
@@ -350,6 +374,61 @@ static enum MHD_Result send_response(conn_state_t *s, struct MHD_Connection *c, 
     return ret;
 }
 
+static void watch_add(http_server_t *srv, conn_state_t *s, struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci)
+        return;
+    pthread_mutex_lock(&srv->mu);
+    s->watch.fd = ci->connect_fd;
+    s->watch.progress_ms = timefmt_now_ms();
+    s->watch.prev = NULL;
+    s->watch.next = srv->watched;
+    if (srv->watched)
+        srv->watched->prev = &s->watch;
+    srv->watched = &s->watch;
+    s->watched = true;
+    pthread_mutex_unlock(&srv->mu);
+}
+
+static void watch_remove(http_server_t *srv, conn_state_t *s)
+{
+    if (!s->watched)
+        return;
+    pthread_mutex_lock(&srv->mu);
+    if (s->watch.prev)
+        s->watch.prev->next = s->watch.next;
+    else
+        srv->watched = s->watch.next;
+    if (s->watch.next)
+        s->watch.next->prev = s->watch.prev;
+    s->watched = false;
+    pthread_mutex_unlock(&srv->mu);
+}
+
+static void *watchdog_main(void *arg)
+{
+    http_server_t *srv = arg;
+    for (;;) {
+        usleep(HTTP_HANGUP_CHECK_MS * 1000 / 2);
+        pthread_mutex_lock(&srv->mu);
+        if (srv->stop) {
+            pthread_mutex_unlock(&srv->mu);
+            return NULL;
+        }
+        int64_t now = timefmt_now_ms();
+        for (watch_t *w = srv->watched; w; w = w->next) {
+            char b;
+            if (now - w->progress_ms < HTTP_HANGUP_CHECK_MS)
+                continue;
+            ssize_t n = recv(w->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (n == 0)
+                shutdown(w->fd, SHUT_RDWR); /* the peer is gone: end the request */
+        }
+        pthread_mutex_unlock(&srv->mu);
+    }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -366,11 +445,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         read_head(r, c, method);
         if (srv->h.begin(srv->app, r, &s->ctx))
             return send_response(s, c, r->has_length ? r->content_length > 0 : r->chunked_te);
+        if ((r->has_length && r->content_length > 0) || r->chunked_te)
+            watch_add(srv, s, c);
         return MHD_YES; /* MHD sends 100 Continue if asked, then the body */
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        if (s->watched)
+            s->watch.progress_ms = timefmt_now_ms(); /* racy read by the watchdog is fine */
         if (s->answered)
             return MHD_YES; /* discarding the rest after an early answer */
         r->in_bytes += n;
@@ -380,6 +463,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             s->failed = true;
         return MHD_YES;
     }
+    watch_remove(srv, s);
     if (s->answered)
         return MHD_YES;
     if (s->failed)
@@ -423,6 +507,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!s)
         return;
     http_req_t *r = &s->req;
+    watch_remove(srv, s);
     if (s->started) {
         if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->err)
             r->err = toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "ConnectionTimeout"
@@ -475,6 +560,7 @@ http_server_t *http_server_start(const http_opts_t *o, const http_handlers_t *h,
         return NULL;
     s->h = *h;
     s->app = app;
+    pthread_mutex_init(&s->mu, NULL);
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -494,6 +580,7 @@ http_server_t *http_server_start(const http_opts_t *o, const http_handlers_t *h,
         flags |= MHD_USE_IPv6;
     } else {
         log_error(NULL, "http.listen", "msg=\"not an IP address\" host=%s", o->host);
+        pthread_mutex_destroy(&s->mu);
         free(s);
         return NULL;
     }
@@ -507,11 +594,19 @@ http_server_t *http_server_start(const http_opts_t *o, const http_handlers_t *h,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!s->d) {
         log_error(NULL, "http.listen", "msg=\"cannot listen\" host=%s port=%u", o->host, o->port);
+        pthread_mutex_destroy(&s->mu);
         free(s);
         return NULL;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : o->port;
+    if (pthread_create(&s->watchdog, NULL, watchdog_main, s) != 0) {
+        log_error(NULL, "http.watchdog", "msg=\"cannot start the hang-up watchdog\"");
+        MHD_stop_daemon(s->d);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -529,5 +624,10 @@ void http_server_stop(http_server_t *s)
     while (atomic_load(&inflight) > 0 && timefmt_now_ms() < deadline)
         usleep(20 * 1000);
     MHD_stop_daemon(s->d);
+    pthread_mutex_lock(&s->mu);
+    s->stop = true;
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->watchdog, NULL);
+    pthread_mutex_destroy(&s->mu);
     free(s);
 }

@@ -59,6 +59,7 @@ struct query_athena {
     pthread_cond_t cv;
     exec_t *list;
     size_t count;
+    char *wg_output; /* primary's ResultConfiguration.OutputLocation (UpdateWorkGroup), or NULL */
     pthread_t *workers;
     size_t nworkers;
     bool stop;
@@ -142,40 +143,66 @@ static bool a_row(void *ctx, size_t n, const char *const *v)
     return true;
 }
 
-/* s3://bucket/prefix/ + <id>.csv (+ .csv.metadata), as Athena names them. */
-static void write_output(query_athena_t *at, exec_t *e)
+/* s3://bucket/prefix/ + <id>.csv (+ .csv.metadata), as Athena names them,
+ * stored as the caller's PutObject would be (query_catalog_t.put_object
+ * checks s3:PutObject). As on Athena, a result that cannot be written fails
+ * the query. Returns QUERY_OK or the error with msg set. */
+static query_err_t write_output(query_athena_t *at, exec_t *e, char *msg, size_t cap)
 {
     query_t *q = at->q;
-    if (!q->cat.put_object || !e->output || strncmp(e->output, "s3://", 5) != 0)
-        return;
+    if (!q->cat.put_object || !e->output)
+        return QUERY_OK;
+    if (strncmp(e->output, "s3://", 5) != 0)
+        return query_fail(msg, cap, QUERY_ERR_INVALID, "OutputLocation %s is not an s3:// URI",
+                          e->output);
     const char *bp = e->output + 5, *slash = strchr(bp, '/');
     char bucket[256], key[2048];
     size_t bl = slash ? (size_t)(slash - bp) : strlen(bp);
     if (bl == 0 || bl >= sizeof bucket)
-        return;
+        return query_fail(msg, cap, QUERY_ERR_INVALID, "OutputLocation names no bucket");
     memcpy(bucket, bp, bl);
     bucket[bl] = '\0';
     const char *prefix = slash ? slash + 1 : "";
     size_t pl = strlen(prefix);
-    snprintf(key, sizeof key, "%s%s%s.csv", prefix, pl && prefix[pl - 1] != '/' ? "/" : "", e->id);
+    int kn = snprintf(key, sizeof key, "%s%s%s.csv", prefix,
+                      pl && prefix[pl - 1] != '/' ? "/" : "", e->id);
+    /* Room for ".metadata" too; S3 keys are at most 1024 bytes. */
+    if (kn < 0 || (size_t)kn + 9 > 1024)
+        return query_fail(msg, cap, QUERY_ERR_INVALID, "OutputLocation is too long");
     buf_t b;
-    buf_init(&b, (size_t)1 << 31);
-    query_csv_row(&b, e->ncols, (const char *const *)e->names);
-    for (size_t r = 0; r < e->nrows; r++)
-        query_csv_row(&b, e->ncols, (const char *const *)e->rows[r]);
-    if (buf_ok(&b))
-        q->cat.put_object(q->cat.ctx, &e->caller, bucket, key, b.data ? b.data : "", b.len);
-    buf_reset(&b);
-    /* Athena's .metadata is a binary protobuf of the column info; kura
-     * writes the column names and types as JSON lines instead. */
-    for (size_t i = 0; i < e->ncols; i++)
-        buf_printf(&b, "{\"name\":\"%s\",\"type\":\"%s\"}\n", e->names[i], e->types[i]);
-    size_t kl = strlen(key);
-    if (kl + 9 < sizeof key) {
-        memcpy(key + kl, ".metadata", 10);
-        q->cat.put_object(q->cat.ctx, &e->caller, bucket, key, b.data ? b.data : "", b.len);
+    buf_init(&b, e->max_bytes * 2 + 4096); /* quoting at most doubles a value */
+    if (!e->is_write || e->ncols) {
+        query_csv_row(&b, e->ncols, (const char *const *)e->names);
+        for (size_t r = 0; r < e->nrows; r++)
+            query_csv_row(&b, e->ncols, (const char *const *)e->rows[r]);
+    }
+    int rc = !buf_ok(&b) ? QUERY_ERR_TOO_LARGE
+                         : q->cat.put_object(q->cat.ctx, &e->caller, bucket, key,
+                                             b.data ? b.data : "", b.len);
+    if (rc == QUERY_OK) {
+        /* Athena's .metadata is a binary protobuf of the column info; kura
+         * writes the column names and types as JSON lines instead. */
+        buf_reset(&b);
+        for (size_t i = 0; i < e->ncols; i++) {
+            buf_puts(&b, "{\"name\":");
+            query_json_str(&b, e->names[i]);
+            buf_puts(&b, ",\"type\":");
+            query_json_str(&b, e->types[i]);
+            buf_puts(&b, "}\n");
+        }
+        memcpy(key + kn, ".metadata", 10);
+        rc = !buf_ok(&b) ? QUERY_ERR_TOO_LARGE
+                         : q->cat.put_object(q->cat.ctx, &e->caller, bucket, key,
+                                             b.data ? b.data : "", b.len);
     }
     buf_release(&b);
+    if (rc == QUERY_OK)
+        return QUERY_OK;
+    return query_fail(msg, cap, (query_err_t)rc, "cannot write the result to %s: %s",
+                      e->output,
+                      rc == QUERY_ERR_FORBIDDEN  ? "Access Denied (s3:PutObject)"
+                      : rc == QUERY_ERR_NO_TABLE ? "the bucket does not exist"
+                                                 : query_err_code((query_err_t)rc));
 }
 
 static void *worker_main(void *arg)
@@ -200,8 +227,8 @@ static void *worker_main(void *arg)
         query_sink_t sink = {pick, a_header, a_row};
         query_result_t res;
         query_run(at->q, &c, pick->sql, strlen(pick->sql), &sink, &res);
-        if (res.err == QUERY_OK)
-            write_output(at, pick);
+        if (res.err == QUERY_OK && !pick->too_large)
+            res.err = write_output(at, pick, res.msg, sizeof res.msg);
 
         pthread_mutex_lock(&at->mu);
         if (pick->too_large)
@@ -260,6 +287,7 @@ void query_athena_free(query_athena_t *at)
         exec_free(e);
     }
     free(at->workers);
+    free(at->wg_output);
     pthread_mutex_destroy(&at->mu);
     pthread_cond_destroy(&at->cv);
     free(at);
@@ -404,7 +432,9 @@ static void op_start(query_athena_t *at, http_req_t *r, const auth_caller_t *cal
     e->database = sdup(json_string_value(json_object_get(ctx, "Database")));
     e->workgroup = sdup(wg ? wg : "primary");
     e->token = sdup(token);
-    e->output = sdup(out);
+    pthread_mutex_lock(&at->mu);
+    e->output = sdup(out ? out : at->wg_output); /* the workgroup's default */
+    pthread_mutex_unlock(&at->mu);
     if (caller) {
         e->caller = *caller;
         e->c_account = sdup(caller->account_id);
@@ -588,14 +618,57 @@ static void op_batch(query_athena_t *at, http_req_t *r, json_t *in)
     reply(r, json_pack("{s:o,s:o}", "QueryExecutions", ok, "UnprocessedQueryExecutionIds", bad));
 }
 
-static json_t *workgroup_json(void)
+/* at->mu held. */
+static json_t *workgroup_json(const query_athena_t *at)
 {
-    return json_pack("{s:s,s:s,s:s,s:{s:{},s:b,s:b,s:{s:s,s:s}}}", "Name", "primary", "State",
+    json_t *rc = json_object();
+    if (at->wg_output)
+        json_object_set_new(rc, "OutputLocation", json_string(at->wg_output));
+    return json_pack("{s:s,s:s,s:s,s:{s:o,s:b,s:b,s:{s:s,s:s}}}", "Name", "primary", "State",
                      "ENABLED", "Description", "kura's only workgroup", "Configuration",
-                     "ResultConfiguration", "EnforceWorkGroupConfiguration", 0,
+                     "ResultConfiguration", rc, "EnforceWorkGroupConfiguration", 0,
                      "PublishCloudWatchMetricsEnabled", 0, "EngineVersion",
                      "SelectedEngineVersion", "kura-duckdb", "EffectiveEngineVersion",
                      "kura-duckdb");
+}
+
+/* UpdateWorkGroup: only primary's default OutputLocation
+ * (ConfigurationUpdates.ResultConfigurationUpdates.OutputLocation /
+ * RemoveOutputLocation). Kept in memory, like the executions. Root only:
+ * the setting applies to every caller's queries. */
+static void op_update_wg(query_athena_t *at, http_req_t *r, const auth_caller_t *caller,
+                         json_t *in)
+{
+    const char *wg = json_string_value(json_object_get(in, "WorkGroup"));
+    json_t *u = json_object_get(json_object_get(in, "ConfigurationUpdates"),
+                                "ResultConfigurationUpdates");
+    const char *loc = json_string_value(json_object_get(u, "OutputLocation"));
+    bool remove = json_is_true(json_object_get(u, "RemoveOutputLocation"));
+    if (!wg || strcmp(wg, "primary") != 0) {
+        query_athena_error(r, QUERY_ERR_NO_EXECUTION, "WorkGroup is not found.");
+        return;
+    }
+    if (caller && !caller->root) {
+        query_athena_error(r, QUERY_ERR_FORBIDDEN, "only the root credentials may update the "
+                                                   "workgroup");
+        return;
+    }
+    if (loc && (strncmp(loc, "s3://", 5) != 0 || strlen(loc) > 1024 || loc[5] == '/' || !loc[5])) {
+        query_athena_error(r, QUERY_ERR_INVALID, "OutputLocation must be an s3:// URI");
+        return;
+    }
+    char *nv = loc ? strdup(loc) : NULL;
+    if (loc && !nv) {
+        query_athena_error(r, QUERY_ERR_INTERNAL, "out of memory");
+        return;
+    }
+    pthread_mutex_lock(&at->mu);
+    if (loc || remove) {
+        free(at->wg_output);
+        at->wg_output = nv;
+    }
+    pthread_mutex_unlock(&at->mu);
+    reply(r, json_object());
 }
 
 /* Discovery through query_run itself, so the catalog's policies apply. */
@@ -761,11 +834,16 @@ void query_athena(query_t *q, http_req_t *r, const auth_caller_t *caller, const 
         op_batch(at, r, in);
     else if (!strcmp(op, "GetWorkGroup")) {
         const char *wg = json_string_value(json_object_get(in, "WorkGroup"));
-        if (wg && strcmp(wg, "primary") == 0)
-            reply(r, json_pack("{s:o}", "WorkGroup", workgroup_json()));
-        else
+        if (wg && strcmp(wg, "primary") == 0) {
+            pthread_mutex_lock(&at->mu);
+            json_t *j = json_pack("{s:o}", "WorkGroup", workgroup_json(at));
+            pthread_mutex_unlock(&at->mu);
+            reply(r, j);
+        } else
             query_athena_error(r, QUERY_ERR_NO_EXECUTION, "WorkGroup is not found.");
-    } else if (!strcmp(op, "ListWorkGroups"))
+    } else if (!strcmp(op, "UpdateWorkGroup"))
+        op_update_wg(at, r, caller, in);
+    else if (!strcmp(op, "ListWorkGroups"))
         reply(r, json_pack("{s:[{s:s,s:s,s:s}]}", "WorkGroups", "Name", "primary", "State",
                            "ENABLED", "Description", "kura's only workgroup"));
     else if (!strcmp(op, "ListDataCatalogs") || !strcmp(op, "GetDataCatalog") ||

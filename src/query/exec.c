@@ -760,46 +760,52 @@ static query_err_t run_write(query_t *q, query_slot_t *s, query_resolver_t *rs, 
     char msg[512];
     query_err_t e;
     char uuid[37];
+    const char *schema = NULL;
 
     r->is_write = true;
     e = query_table_load(rs, a, tg->bucket, tg->ns, tg->table, true, &t, &m, msg, sizeof msg);
-    if (st->kind == QUERY_STMT_CTAS) {
-        if (e == QUERY_OK) {
-            if (st->if_not_exists)
-                return QUERY_OK;
-            return r->err = query_fail(r->msg, sizeof r->msg, QUERY_ERR_CONFLICT,
-                                       "table %s.%s.%s already exists", tg->bucket, tg->ns, tg->table);
-        }
-        if (e != QUERY_ERR_NO_TABLE)
-            return r->err = query_fail(r->msg, sizeof r->msg, e, "%s", msg);
+    if (st->kind == QUERY_STMT_CTAS && e == QUERY_OK && m && ice_metadata_snapshot(m, -1)) {
+        /* The table has data: CTAS may fill only an empty one. */
+        if (st->if_not_exists)
+            return QUERY_OK;
+        return r->err = query_fail(r->msg, sizeof r->msg, QUERY_ERR_CONFLICT,
+                                   "table %s.%s.%s already exists", tg->bucket, tg->ns, tg->table);
+    }
+    if (st->kind == QUERY_STMT_CTAS && e == QUERY_ERR_NO_TABLE) {
         if (strcmp(tg->bucket, "aws-s3") == 0)
             return r->err = query_fail(r->msg, sizeof r->msg, QUERY_ERR_READ_ONLY,
                                        "table bucket aws-s3 is managed by kura and read-only");
-        const char *schema = NULL;
+        if (!q->cat.create)
+            return r->err = query_fail(
+                       r->msg, sizeof r->msg, QUERY_ERR_UNSUPPORTED,
+                       "table %s.%s.%s does not exist and kura cannot create tables from SQL yet: "
+                       "create it with the S3 Tables CreateTable call, then run this CREATE TABLE "
+                       "AS (or INSERT INTO) to fill it",
+                       tg->bucket, tg->ns, tg->table);
         if (result_schema(q, s, a, st->sql, &schema, r) != QUERY_OK)
             return r->err;
-        if (!q->cat.create)
-            return r->err = query_fail(r->msg, sizeof r->msg, QUERY_ERR_UNSUPPORTED,
-                                       "CREATE TABLE AS is not available");
         int crc = q->cat.create(q->cat.ctx, a, rs->caller, tg->bucket, tg->ns, tg->table, &t);
         if (crc != QUERY_OK)
             return r->err = query_fail(r->msg, sizeof r->msg, (query_err_t)crc,
                                        "cannot create table %s.%s.%s", tg->bucket, tg->ns, tg->table);
-        ice_err_t ie = {{0}};
-        if (ice_metadata_new(a, schema, NULL, NULL, t.warehouse_location, NULL, 0, &m, &ie) != ICE_OK)
-            return r->err = query_fail(r->msg, sizeof r->msg, QUERY_ERR_UNSUPPORTED,
-                                       "table schema: %s", ie.msg);
-    } else {
-        if (e != QUERY_OK)
-            return r->err = query_fail(r->msg, sizeof r->msg, e, "%s", msg);
-        if (!m)
-            return r->err = query_fail(r->msg, sizeof r->msg, QUERY_ERR_UNSUPPORTED,
-                                       "table %s has no schema yet", tg->table);
+        e = QUERY_OK;
     }
+    if (e != QUERY_OK)
+        return r->err = query_fail(r->msg, sizeof r->msg, e, "%s", msg);
     if (t.managed)
         return r->err = query_fail(r->msg, sizeof r->msg, QUERY_ERR_READ_ONLY,
                                    "table %s.%s.%s is managed by kura and read-only", tg->bucket,
                                    tg->ns, tg->table);
+    if (!m) {
+        /* A table with no metadata yet (CreateTable without a schema, or
+         * just created for CTAS): its schema is the query's result. */
+        ice_err_t ie = {{0}};
+        if (!schema && result_schema(q, s, a, st->sql, &schema, r) != QUERY_OK)
+            return r->err;
+        if (ice_metadata_new(a, schema, NULL, NULL, t.warehouse_location, NULL, 0, &m, &ie) != ICE_OK)
+            return r->err = query_fail(r->msg, sizeof r->msg, QUERY_ERR_UNSUPPORTED,
+                                       "table schema: %s", ie.msg);
+    }
     ice_uuid_new(uuid);
     char *spool = arena_printf(a, "%s/kura-s-%s.parquet", q->spool_dir, uuid);
     if (!spool)

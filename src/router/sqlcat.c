@@ -5,11 +5,26 @@
  * its identity policy allows s3tables:GetTableData (read) or
  * s3tables:PutTableData (write) on the table's ARN; anonymous callers
  * never. Managed tables (the metadata journal and inventory in "aws-s3")
- * are read-only for users (NOTES-ON-ISSUES 13). */
+ * are read-only for users (NOTES-ON-ISSUES 13).
+ *
+ * Athena result files (put_object) are written as the caller's PutObject
+ * would be: s3:PutObject on arn:aws:s3:::<bucket>/<key>, decided over the
+ * caller's identity policy and the bucket policy as s3/policy.c decides
+ * (root: allowed unless the bucket policy explicitly denies; a user: an
+ * Allow from either and no explicit Deny; anonymous: the bucket policy
+ * alone), then one store_object_put, journaled like any other put.
+ *
+ * create (CTAS of a new table) stays unwired: the tables room exposes no
+ * user-facing create in tables.h (only tables_managed_table_ensure, which
+ * makes kura-managed tables). CTAS fills an existing empty table instead. */
 #include "router/router_int.h"
 
 #include "auth/policy.h"
+#include "util/checksum.h"
+#include "util/clock.h"
+#include "util/codec.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,11 +43,53 @@ static int table_err(tables_err_t e)
     }
 }
 
-static bool allowed(const auth_caller_t *who, const char *action, const char *arn)
+/* A user's identity policy as stored now (users/<name>, router/iam.c's
+ * record). Athena executions outlive their request, so they carry the user
+ * but not its parsed policy; this reads it again when the query runs.
+ * *owned is the caller's to free. false: the user is gone or its policy
+ * no longer parses (deny). */
+static bool user_policy(router_t *rt, arena_t *a, const char *user, auth_policy_t **owned)
+{
+    char *doc = NULL;
+    size_t len = 0;
+    *owned = NULL;
+    if (store_sys_get(rt->st, a, "users", user, &doc, &len) != STORE_OK)
+        return false;
+    json_t *u = json_loadb(doc, len, 0, NULL);
+    const char *pol = json_string_value(json_object_get(u, "policy"));
+    bool ok = json_is_object(u);
+    if (ok && pol)
+        ok = auth_policy_parse(pol, strlen(pol), AUTH_POLICY_IDENTITY, owned, NULL, 0) ==
+             AUTH_POLICY_OK;
+    json_decref(u);
+    return ok;
+}
+
+/* The caller's identity policy: the request's, or (a user with none
+ * attached, i.e. an Athena execution) the stored one. */
+static bool identity_of(router_t *rt, arena_t *a, const auth_caller_t *who,
+                        const auth_policy_t **pol, auth_policy_t **owned)
+{
+    *owned = NULL;
+    *pol = who->identity_policy;
+    if (*pol || !who->user)
+        return true;
+    if (!user_policy(rt, a, who->user, owned))
+        return false;
+    *pol = *owned;
+    return true;
+}
+
+static bool allowed(router_t *rt, arena_t *a, const auth_caller_t *who, const char *action,
+                    const char *arn)
 {
     if (!who || who->root)
         return true; /* NULL: kura itself */
-    if (who->anonymous || !who->identity_policy)
+    if (who->anonymous)
+        return false;
+    const auth_policy_t *pol;
+    auth_policy_t *owned;
+    if (!identity_of(rt, a, who, &pol, &owned) || !pol)
         return false;
     auth_policy_request_t req = {
         .action = action,
@@ -40,8 +97,10 @@ static bool allowed(const auth_caller_t *who, const char *action, const char *ar
         .principal_arn = who->principal_arn,
         .principal_account = who->account_id,
     };
-    const auth_policy_t *p[1] = {who->identity_policy};
-    return auth_policy_decide(p, 1, &req) == AUTH_POLICY_ALLOW;
+    const auth_policy_t *p[1] = {pol};
+    bool ok = auth_policy_decide(p, 1, &req) == AUTH_POLICY_ALLOW;
+    auth_policy_free(owned);
+    return ok;
 }
 
 static int cat_resolve(void *ctx, arena_t *a, const auth_caller_t *caller, const char *bucket,
@@ -52,7 +111,7 @@ static int cat_resolve(void *ctx, arena_t *a, const auth_caller_t *caller, const
     tables_err_t e = tables_table_info(rt->tables, a, bucket, ns, table, &info);
     if (e != TABLES_OK)
         return table_err(e);
-    if (!allowed(caller, write ? "s3tables:PutTableData" : "s3tables:GetTableData",
+    if (!allowed(rt, a, caller, write ? "s3tables:PutTableData" : "s3tables:GetTableData",
                  info.table_arn))
         return QUERY_ERR_FORBIDDEN;
     out->metadata_location = info.metadata_location;
@@ -99,6 +158,106 @@ static int cat_commit(void *ctx, arena_t *a, const char *bucket, const char *ns,
                                        new_metadata_location, &info));
 }
 
+/* s3:PutObject on bucket/key for `who`, decided as s3/policy.c decides
+ * (see the top of this file). Returns QUERY_OK, QUERY_ERR_FORBIDDEN,
+ * QUERY_ERR_NO_TABLE (no such bucket). */
+static int put_allowed(router_t *rt, arena_t *a, const auth_caller_t *who, const char *bucket,
+                       const char *key)
+{
+    store_bucket_t b;
+    store_rc_t rc = store_bucket_get(rt->st, a, bucket, &b);
+    if (rc != STORE_OK)
+        return rc == STORE_NOT_FOUND || rc == STORE_NO_BUCKET ? QUERY_ERR_NO_TABLE
+                                                              : QUERY_ERR_INTERNAL;
+    if (!who)
+        return QUERY_OK; /* kura itself */
+    auth_policy_t *bp = NULL, *owned = NULL;
+    char *doc = NULL;
+    size_t len = 0;
+    if (store_bucket_conf_get(rt->st, a, bucket, "policy", &doc, &len) == STORE_OK &&
+        auth_policy_parse(doc, len, AUTH_POLICY_BUCKET, &bp, NULL, 0) != AUTH_POLICY_OK)
+        return QUERY_ERR_FORBIDDEN; /* a stored policy that no longer parses grants nothing */
+    const auth_policy_t *idp = NULL;
+    if (!who->root && !who->anonymous && !identity_of(rt, a, who, &idp, &owned)) {
+        auth_policy_free(bp);
+        return QUERY_ERR_FORBIDDEN;
+    }
+    const char *arn = arena_printf(a, "arn:aws:s3:::%s/%s", bucket, key);
+    auth_policy_request_t req = {
+        .action = "s3:PutObject",
+        .resource = arn,
+        .principal_arn = who->principal_arn,
+        .principal_account = who->anonymous ? NULL : who->account_id,
+    };
+    const auth_policy_t *pols[2] = {who->anonymous ? NULL : idp, bp};
+    auth_policy_effect_t eff = arn ? auth_policy_decide(pols, 2, &req) : AUTH_POLICY_EXPLICIT_DENY;
+    auth_policy_free(bp);
+    auth_policy_free(owned);
+    if (eff == AUTH_POLICY_EXPLICIT_DENY)
+        return QUERY_ERR_FORBIDDEN;
+    return who->root || eff == AUTH_POLICY_ALLOW ? QUERY_OK : QUERY_ERR_FORBIDDEN;
+}
+
+/* One Athena result object, stored as PutObject stores it: a new version
+ * (or the null version) with an MD5 ETag and a CRC64NVME checksum, the
+ * caller's account as owner and requester of its journal row. */
+static int cat_put_object(void *ctx, const auth_caller_t *caller, const char *bucket,
+                          const char *key, const void *data, size_t len)
+{
+    router_t *rt = ctx;
+    arena_t *a = arena_new(0);
+    store_blob_t *w = NULL;
+    int e = QUERY_ERR_INTERNAL;
+    if (!a)
+        return QUERY_ERR_INTERNAL;
+    if ((e = put_allowed(rt, a, caller, bucket, key)) != QUERY_OK)
+        goto done;
+    e = QUERY_ERR_INTERNAL;
+    ck_t md5, crc;
+    uint8_t dg[CK_MAX_DIGEST];
+    char etag[2 * 16 + 1], crc_b64[CK_MAX_B64];
+    if (!ck_init(&md5, CK_MD5))
+        goto done;
+    if (!ck_init(&crc, CK_CRC64NVME)) {
+        ck_release(&md5);
+        goto done;
+    }
+    ck_update(&md5, data, len);
+    ck_update(&crc, data, len);
+    codec_hex(dg, ck_final(&md5, dg), etag);
+    ck_final_b64(&crc, crc_b64);
+    if (store_blob_begin(rt->st, &w) != STORE_OK || store_blob_write(w, data, len) != STORE_OK ||
+        store_blob_finish(w) != STORE_OK)
+        goto done;
+    size_t kl = strlen(key);
+    bool meta = kl > 9 && strcmp(key + kl - 9, ".metadata") == 0;
+    store_put_t in = {.bucket = bucket, .blob = w};
+    w = NULL; /* consumed by store_object_put, whatever it returns */
+    in.obj.key = key;
+    in.obj.key_len = kl;
+    in.obj.size = len;
+    in.obj.mtime_ms = clock_now_ms();
+    in.obj.etag = etag;
+    in.obj.content_type = meta ? "application/x-ndjson" : "text/csv";
+    in.obj.storage_class = "STANDARD";
+    in.obj.checksum_algo = "CRC64NVME";
+    in.obj.checksum_value = crc_b64;
+    in.obj.checksum_type = "FULL_OBJECT";
+    in.obj.owner = caller && caller->account_id ? caller->account_id : rt->cfg->account_id;
+    store_reqctx_t rq = {.requester = in.obj.owner};
+    store_reqctx_set(&rq);
+    store_object_t out;
+    store_rc_t rc = store_object_put(rt->st, a, &in, &out);
+    store_reqctx_set(NULL);
+    e = rc == STORE_OK ? QUERY_OK : rc == STORE_NO_BUCKET ? QUERY_ERR_NO_TABLE
+                                  : rc == STORE_LOCKED   ? QUERY_ERR_FORBIDDEN
+                                                         : QUERY_ERR_INTERNAL;
+done:
+    store_blob_abort(w);
+    arena_free(a);
+    return e;
+}
+
 void router_sql_catalog(router_t *rt, query_catalog_t *cat)
 {
     memset(cat, 0, sizeof *cat);
@@ -107,6 +266,6 @@ void router_sql_catalog(router_t *rt, query_catalog_t *cat)
     cat->local_path = cat_local_path;
     cat->list = cat_list;
     cat->commit = cat_commit;
-    /* create (CTAS of a new table) and put_object (Athena result files) are
-     * not wired yet: CTAS answers as unsupported, results stay in memory. */
+    cat->put_object = cat_put_object;
+    /* create stays NULL: see the top of this file. */
 }

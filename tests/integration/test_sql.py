@@ -1,8 +1,9 @@
 # tests/integration/test_sql.py: SQL over table buckets through the three
 # ways in (issue 8): POST /kura/sql, `kura sql`, and the Athena API via
-# boto3. Tables are made with S3 Tables (boto3 "s3tables") and filled with
-# INSERT / CTAS, so each expected answer is computed here from the rows the
-# test itself wrote.
+# boto3 and aws-cli v1. Tables are made with S3 Tables (boto3 "s3tables")
+# and filled with INSERT / CTAS, so each expected answer is computed here
+# from the rows the test itself wrote. The metadata-table examples are in
+# test_sql_metadata.py. KURA_SCALE=full runs the big table at 1,000,000 rows.
 import csv
 import io
 import json
@@ -17,78 +18,158 @@ from botocore.exceptions import ClientError
 
 from kura_harness import ACCESS_KEY, REGION, SECRET_KEY, KuraTestCase, kura_bin
 
+BIG_ROWS = 1000000 if os.environ.get("KURA_SCALE") == "full" else 100000
+
 
 class SqlTestCase(KuraTestCase):
+    BUCKET = "sql-bucket"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cfg = Config(region_name=REGION, retries={"max_attempts": 1})
-        kw = dict(endpoint_url=cls.endpoint, aws_access_key_id=ACCESS_KEY,
-                  aws_secret_access_key=SECRET_KEY, region_name=REGION, config=cfg)
-        cls.tables = boto3.client("s3tables", **kw)
-        cls.athena = boto3.client("athena", **kw)
-        arn = cls.tables.create_table_bucket(name="sql-bucket")["arn"]
-        cls.tables.create_namespace(tableBucketARN=arn, namespace=["ns"])
-        cls.rows = [("a.jpg", 10, "CREATE"), ("b.png", 20, "CREATE"), ("a.jpg", None, "DELETE")]
+        cls.tables = cls.make_service("s3tables")
+        cls.athena = cls.make_service("athena")
+        cls.bucket_arn = cls.tables.create_table_bucket(name=cls.BUCKET)["arn"]
+        cls.tables.create_namespace(tableBucketARN=cls.bucket_arn, namespace=["ns"])
 
-    def sql(self, sql, fmt="json", **extra):
+    @classmethod
+    def make_service(cls, name, access_key=ACCESS_KEY, secret_key=SECRET_KEY):
+        cfg = Config(region_name=REGION, retries={"max_attempts": 1}, read_timeout=300)
+        return boto3.client(name, endpoint_url=cls.endpoint, aws_access_key_id=access_key,
+                            aws_secret_access_key=secret_key, region_name=REGION, config=cfg)
+
+    def create_empty_table(self, name):
+        """An Iceberg table with no schema and no metadata yet (CreateTable
+        without `metadata`): what CTAS / INSERT fill."""
+        self.tables.create_table(tableBucketARN=self.bucket_arn, namespace="ns", name=name,
+                                 format="ICEBERG")
+
+    def metadata_location(self, name):
+        return self.tables.get_table_metadata_location(
+            tableBucketARN=self.bucket_arn, namespace="ns", name=name).get("metadataLocation")
+
+    def sql(self, sql, fmt="json", access_key=ACCESS_KEY, secret_key=SECRET_KEY, **extra):
         body = json.dumps(dict(sql=sql, format=fmt, **extra)).encode()
-        st, hdrs, data = self.raw("POST", "/kura/sql", body=body,
-                                  headers={"Content-Type": "application/json"})
-        return st, hdrs, data
+        return self.raw("POST", "/kura/sql", body=body, access_key=access_key,
+                        secret_key=secret_key, headers={"Content-Type": "application/json"})
 
     def sql_ok(self, sql, **kw):
         st, _, data = self.sql(sql, **kw)
         self.assertEqual(st, 200, data)
         return json.loads(data)
 
-    def athena_run(self, sql, **kw):
-        qid = self.athena.start_query_execution(QueryString=sql, **kw)["QueryExecutionId"]
-        for _ in range(600):
-            q = self.athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
+    def sql_err(self, sql, status, code):
+        st, _, data = self.sql(sql)
+        self.assertEqual(st, status, "%s: %s" % (sql, data))
+        err = json.loads(data)["error"]
+        self.assertEqual(err["code"], code, sql)
+        self.assertTrue(err["message"], sql)
+        return err["message"]
+
+    def athena_wait(self, qid, athena=None):
+        athena = athena or self.athena
+        for _ in range(1200):
+            q = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
             if q["Status"]["State"] not in ("QUEUED", "RUNNING"):
-                return qid, q
+                return q
             time.sleep(0.05)
-        self.fail("query did not finish")
+        self.fail("query %s did not finish" % qid)
+
+    def athena_run(self, sql, athena=None, **kw):
+        athena = athena or self.athena
+        qid = athena.start_query_execution(QueryString=sql, **kw)["QueryExecutionId"]
+        return qid, self.athena_wait(qid, athena)
+
+    def add_user(self, name, policy):
+        st, _, data = self.raw("POST", "/kura/admin/users",
+                               body=json.dumps({"name": name, "policy": json.dumps(policy)}).encode(),
+                               headers={"Content-Type": "application/json"})
+        self.assertEqual(st, 200, data)
+        d = json.loads(data)
+        return d["access_key_id"], d["secret_access_key"]
 
 
 class SqlEndpoint(SqlTestCase):
-    def test_1_ctas_then_insert_then_read_back(self):
-        values = ", ".join("(%s, %s, '%s')" % ("'%s'" % k, "NULL" if s is None else s, t)
-                           for k, s, t in self.rows)
+    ROWS = [("a.jpg", 10, "CREATE"), ("b.png", 20, "CREATE"), ("a.jpg", None, "DELETE")]
+
+    def values(self):
+        return ", ".join("('%s', %s, '%s')" % (k, "NULL" if s is None else s, t)
+                         for k, s, t in self.ROWS)
+
+    def test_1_ctas_fills_an_empty_table_then_insert_appends(self):
+        self.create_empty_table("events")
+        self.assertIsNone(self.metadata_location("events"))
         out = self.sql_ok("CREATE TABLE \"sql-bucket\".ns.events AS SELECT * FROM (VALUES %s) "
-                          "AS t(key, size, record_type)" % values)
+                          "AS t(key, size, record_type)" % self.values())
         self.assertEqual(out["rows"], [{"rows": 3}])
+        first = self.metadata_location("events")
+        self.assertTrue(first.endswith(".metadata.json"), first)
         self.sql_ok("INSERT INTO \"s3tablescatalog/sql-bucket\".\"ns\".\"events\" "
                     "SELECT 'c.txt', 5, 'CREATE'")
+        self.assertNotEqual(self.metadata_location("events"), first)
         out = self.sql_ok("SELECT record_type, count(*) AS n, sum(size) AS bytes FROM "
                           "\"s3tablescatalog/sql-bucket\".ns.events GROUP BY 1 ORDER BY 1")
         self.assertEqual(out["rows"], [{"record_type": "CREATE", "n": 3, "bytes": 35},
                                        {"record_type": "DELETE", "n": 1, "bytes": None}])
 
-    def test_2_csv_and_discovery(self):
+    def test_2_ctas_of_a_new_table_is_refused_clearly_and_creates_nothing(self):
+        before = sorted(t["name"] for t in self.tables.list_tables(
+            tableBucketARN=self.bucket_arn, namespace="ns")["tables"])
+        msg = self.sql_err("CREATE TABLE \"sql-bucket\".ns.brand_new AS SELECT 1 AS a",
+                           400, "NotSupported")
+        self.assertIn("CreateTable", msg)
+        after = sorted(t["name"] for t in self.tables.list_tables(
+            tableBucketARN=self.bucket_arn, namespace="ns")["tables"])
+        self.assertEqual(before, after)
+
+    def test_3_ctas_on_a_table_with_data_conflicts_unless_if_not_exists(self):
+        self.create_empty_table("filled")
+        self.sql_ok("INSERT INTO \"sql-bucket\".ns.filled SELECT 1 AS a")
+        loc = self.metadata_location("filled")
+        self.sql_err("CREATE TABLE \"sql-bucket\".ns.filled AS SELECT 2 AS a", 409,
+                     "CommitConflict")
+        self.sql_ok("CREATE TABLE IF NOT EXISTS \"sql-bucket\".ns.filled AS SELECT 2 AS a")
+        self.assertEqual(self.metadata_location("filled"), loc)
+        self.assertEqual(self.sql_ok("SELECT a FROM \"sql-bucket\".ns.filled")["rows"],
+                         [{"a": 1}])
+
+    def test_4_csv_and_discovery(self):
+        self.create_empty_table("listed")
         st, hdrs, data = self.sql("SHOW TABLES IN \"s3tablescatalog/sql-bucket\".ns", fmt="csv")
         self.assertEqual(st, 200)
         self.assertTrue(hdrs["content-type"].startswith("text/csv"))
-        self.assertIn("events", [r[0] for r in csv.reader(io.StringIO(data.decode()))][1:])
+        self.assertIn("listed", [r[0] for r in csv.reader(io.StringIO(data.decode()))][1:])
 
-    def test_3_bad_input_is_refused_and_touches_nothing(self):
+    def test_5_bad_input_is_refused_and_touches_nothing(self):
+        self.create_empty_table("guarded")
+        self.sql_ok("INSERT INTO \"sql-bucket\".ns.guarded SELECT 1 AS a")
+        loc = self.metadata_location("guarded")
+        marker = "/tmp/kura-sql-it-%d" % os.getpid()
         cases = [("SELEC 1", 400, "SyntaxError"),
                  ("SELECT * FROM \"sql-bucket\".ns.nope", 400, "TableNotFound"),
+                 ("SELECT * FROM \"s3tablescatalog/no-such-bucket\".ns.t", 400, "TableNotFound"),
                  ("SELECT * FROM read_csv('/etc/passwd')", 403, "AccessDenied"),
-                 ("COPY (SELECT 1) TO '/tmp/kura-sql-it'", 403, "AccessDenied"),
+                 ("SELECT * FROM '/etc/passwd'", 403, "AccessDenied"),
+                 ("COPY (SELECT 1) TO '%s'" % marker, 403, "AccessDenied"),
+                 ("COPY \"sql-bucket\".ns.guarded TO '%s'" % marker, 403, "AccessDenied"),
                  ("INSTALL httpfs", 403, "AccessDenied"),
-                 ("LOAD httpfs", 403, "AccessDenied")]
+                 ("LOAD httpfs", 403, "AccessDenied"),
+                 ("INSERT INTO \"sql-bucket\".ns.guarded SELECT * FROM read_csv('/etc/passwd')",
+                  403, "AccessDenied"),
+                 ("SELECT 1; DROP TABLE x", 400, "InvalidRequest")]
         for sql, status, code in cases:
-            st, _, data = self.sql(sql)
-            self.assertEqual(st, status, sql)
-            self.assertEqual(json.loads(data)["error"]["code"], code, sql)
-        self.assertFalse(os.path.exists("/tmp/kura-sql-it"))
+            self.sql_err(sql, status, code)
+        self.assertFalse(os.path.exists(marker))
+        self.assertEqual(self.metadata_location("guarded"), loc)
+        self.assertEqual(self.sql_ok("SELECT a FROM \"sql-bucket\".ns.guarded")["rows"],
+                         [{"a": 1}])
 
-    def test_4_cli_prints_csv_and_json_lines(self):
+    def test_6_cli_prints_csv_and_json_lines(self):
+        self.create_empty_table("cli")
+        self.sql_ok("INSERT INTO \"sql-bucket\".ns.cli SELECT range AS n FROM range(4)")
         env = self._cli_env({"KURA_ENDPOINT": self.endpoint})
         p = subprocess.run([kura_bin(), "sql", "--csv",
-                            "SELECT count(*) AS n FROM \"sql-bucket\".ns.events"],
+                            "SELECT count(*) AS n FROM \"sql-bucket\".ns.cli"],
                            env=env, capture_output=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout.decode().splitlines()[1], '"4"')
@@ -97,18 +178,86 @@ class SqlEndpoint(SqlTestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual([json.loads(l) for l in p.stdout.decode().splitlines()],
                          [{"a": 1}, {"b": "x;y"}])
+        p = subprocess.run([kura_bin(), "sql", "SELECT * FROM read_csv('/etc/passwd')"],
+                           env=env, capture_output=True, timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(b"AccessDenied", p.stderr)
 
 
 class AthenaApi(SqlTestCase):
-    def test_start_poll_paginate_100k_rows(self):
-        qid, q = self.athena_run("SELECT range AS n FROM range(100000)")
+    """Athena through boto3 and aws-cli v1 over a BIG_ROWS-row table built with
+    INSERT ... SELECT from range() through POST /kura/sql."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tables.create_table(tableBucketARN=cls.bucket_arn, namespace="ns", name="big",
+                                format="ICEBERG")
+        cls.s3.create_bucket(Bucket="athena-results")
+
+    def setUp(self):
+        if not getattr(type(self), "_big_done", False):
+            out = self.sql_ok("INSERT INTO \"sql-bucket\".ns.big SELECT range AS n, "
+                              "'k' || range AS k FROM range(%d)" % BIG_ROWS)
+            self.assertEqual(out["rows"], [{"rows": BIG_ROWS}])
+            type(self)._big_done = True
+
+    BIG_SQL = "SELECT n, k FROM \"s3tablescatalog/sql-bucket\".\"ns\".\"big\" ORDER BY n"
+
+    def check_big_rows(self, rows):
+        self.assertEqual([d.get("VarCharValue") for d in rows[0]["Data"]], ["n", "k"])
+        self.assertEqual(len(rows), BIG_ROWS + 1)
+        got = [(int(r["Data"][0]["VarCharValue"]), r["Data"][1]["VarCharValue"])
+               for r in rows[1:]]
+        self.assertEqual(got, [(i, "k%d" % i) for i in range(BIG_ROWS)])
+
+    def test_boto3_start_poll_paginate_big_table(self):
+        qid, q = self.athena_run(self.BIG_SQL)
+        self.assertEqual(q["Status"]["State"], "SUCCEEDED", q["Status"])
+        self.assertGreater(q["Statistics"]["DataScannedInBytes"], 0)
+        pages = list(self.athena.get_paginator("get_query_results").paginate(
+            QueryExecutionId=qid))
+        self.assertEqual(len(pages), BIG_ROWS // 1000 + 1)
+        cols = pages[0]["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
+        self.assertEqual([(c["Name"], c["Type"]) for c in cols],
+                         [("n", "bigint"), ("k", "varchar")])
+        self.check_big_rows([r for p in pages for r in p["ResultSet"]["Rows"]])
+
+    def test_awscli_start_poll_paginate_big_table(self):
+        out = json.loads(self.aws("athena", "start-query-execution", "--query-string",
+                                  self.BIG_SQL, "--work-group", "primary").stdout)
+        qid = out["QueryExecutionId"]
+        for _ in range(1200):
+            q = json.loads(self.aws("athena", "get-query-execution", "--query-execution-id",
+                                    qid).stdout)["QueryExecution"]
+            if q["Status"]["State"] not in ("QUEUED", "RUNNING"):
+                break
+            time.sleep(0.1)
         self.assertEqual(q["Status"]["State"], "SUCCEEDED")
-        pages = self.athena.get_paginator("get_query_results").paginate(QueryExecutionId=qid)
-        rows = [r for p in pages for r in p["ResultSet"]["Rows"]]
-        self.assertEqual(rows[0]["Data"][0]["VarCharValue"], "n")  # header row first
-        self.assertEqual(len(rows), 100001)
-        self.assertEqual(sum(int(r["Data"][0]["VarCharValue"]) for r in rows[1:]),
-                         sum(range(100000)))
+        # aws-cli follows NextToken itself and merges the pages.
+        res = json.loads(self.aws("athena", "get-query-results", "--query-execution-id",
+                                  qid).stdout)
+        self.check_big_rows(res["ResultSet"]["Rows"])
+
+    def test_awscli_failing_query_and_stop(self):
+        qid = json.loads(self.aws("athena", "start-query-execution", "--query-string",
+                                  "SELECT nope FROM \"s3tablescatalog/sql-bucket\".ns.big"
+                                  ).stdout)["QueryExecutionId"]
+        q = self.athena_wait(qid)
+        self.assertEqual(q["Status"]["State"], "FAILED")
+        q = json.loads(self.aws("athena", "get-query-execution", "--query-execution-id",
+                                qid).stdout)["QueryExecution"]
+        self.assertEqual(q["Status"]["AthenaError"]["ErrorCategory"], 2)
+        self.assertIn("nope", q["Status"]["StateChangeReason"])
+        p = self.aws("athena", "start-query-execution", "--query-string", "SELEC 1", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(b"InvalidRequestException", p.stderr)
+        qid = json.loads(self.aws("athena", "start-query-execution", "--query-string",
+                                  "SELECT count(*) FROM range(1000000000000)"
+                                  ).stdout)["QueryExecutionId"]
+        time.sleep(0.3)
+        self.aws("athena", "stop-query-execution", "--query-execution-id", qid)
+        self.assertEqual(self.athena_wait(qid)["Status"]["State"], "CANCELLED")
 
     def test_syntax_error_is_refused_at_start(self):
         with self.assertRaises(ClientError) as e:
@@ -119,33 +268,96 @@ class AthenaApi(SqlTestCase):
         _, q = self.athena_run("SELECT * FROM \"s3tablescatalog/sql-bucket\".ns.nope")
         self.assertEqual(q["Status"]["State"], "FAILED")
         self.assertEqual(q["Status"]["AthenaError"]["ErrorCategory"], 2)
+        self.assertIn("nope", q["Status"]["AthenaError"]["ErrorMessage"])
 
     def test_stop_cancels_a_long_query(self):
         qid = self.athena.start_query_execution(
             QueryString="SELECT count(*) FROM range(1000000000000)")["QueryExecutionId"]
         time.sleep(0.3)
+        t0 = time.monotonic()
         self.athena.stop_query_execution(QueryExecutionId=qid)
-        for _ in range(200):
-            st = self.athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
-            if st["State"] not in ("QUEUED", "RUNNING"):
-                break
-            time.sleep(0.05)
+        st = self.athena_wait(qid)["Status"]
         self.assertEqual(st["State"], "CANCELLED")
+        self.assertLess(time.monotonic() - t0, 5)
 
     def test_results_land_at_the_output_location(self):
-        self.s3.create_bucket(Bucket="athena-results")
-        qid, q = self.athena_run("SELECT 1 AS a, 'x' AS b",
+        qid, q = self.athena_run("SELECT n, k, NULL AS z FROM \"sql-bucket\".ns.big "
+                                 "WHERE n < 3 ORDER BY n",
                                  ResultConfiguration={"OutputLocation": "s3://athena-results/q/"})
+        self.assertEqual(q["Status"]["State"], "SUCCEEDED", q["Status"])
         self.assertEqual(q["ResultConfiguration"]["OutputLocation"],
                          "s3://athena-results/q/%s.csv" % qid)
         body = self.s3.get_object(Bucket="athena-results", Key="q/%s.csv" % qid)["Body"].read()
-        self.assertEqual(body, b'"a","b"\n"1","x"\n')
+        self.assertEqual(body, b'"n","k","z"\n"0","k0",\n"1","k1",\n"2","k2",\n')
+        meta = self.s3.get_object(Bucket="athena-results",
+                                  Key="q/%s.csv.metadata" % qid)["Body"].read()
+        self.assertEqual([json.loads(l)["name"] for l in meta.decode().splitlines()],
+                         ["n", "k", "z"])
+
+    def test_big_result_lands_at_the_output_location_via_awscli(self):
+        out = json.loads(self.aws("athena", "start-query-execution", "--query-string",
+                                  self.BIG_SQL, "--result-configuration",
+                                  "OutputLocation=s3://athena-results/cli").stdout)
+        qid = out["QueryExecutionId"]
+        self.assertEqual(self.athena_wait(qid)["Status"]["State"], "SUCCEEDED")
+        body = self.s3.get_object(Bucket="athena-results", Key="cli/%s.csv" % qid)["Body"].read()
+        rows = list(csv.reader(io.StringIO(body.decode())))
+        self.assertEqual(rows[0], ["n", "k"])
+        self.assertEqual(rows[1:], [[str(i), "k%d" % i] for i in range(BIG_ROWS)])
+
+    def test_workgroup_default_output_location(self):
+        self.athena.update_work_group(WorkGroup="primary", ConfigurationUpdates={
+            "ResultConfigurationUpdates": {"OutputLocation": "s3://athena-results/wg/"}})
+        try:
+            wg = self.athena.get_work_group(WorkGroup="primary")["WorkGroup"]
+            self.assertEqual(wg["Configuration"]["ResultConfiguration"]["OutputLocation"],
+                             "s3://athena-results/wg/")
+            qid, q = self.athena_run("SELECT 42 AS answer")
+            self.assertEqual(q["Status"]["State"], "SUCCEEDED")
+            body = self.s3.get_object(Bucket="athena-results",
+                                      Key="wg/%s.csv" % qid)["Body"].read()
+            self.assertEqual(body, b'"answer"\n"42"\n')
+        finally:
+            self.athena.update_work_group(WorkGroup="primary", ConfigurationUpdates={
+                "ResultConfigurationUpdates": {"RemoveOutputLocation": True}})
+        qid, q = self.athena_run("SELECT 1 AS one")
+        self.assertNotIn("OutputLocation", q["ResultConfiguration"])
+
+    def test_output_location_needs_put_object_permission(self):
+        # A user may read the table and write results only under allowed/.
+        ak, sk = self.add_user("analyst", {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3tables:GetTableData"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "s3:PutObject",
+             "Resource": "arn:aws:s3:::athena-results/allowed/*"}]})
+        athena = self.make_service("athena", ak, sk)
+        qid, q = self.athena_run("SELECT count(*) AS n FROM \"sql-bucket\".ns.big", athena,
+                                 ResultConfiguration={"OutputLocation":
+                                                      "s3://athena-results/allowed/"})
+        self.assertEqual(q["Status"]["State"], "SUCCEEDED", q["Status"])
+        body = self.s3.get_object(Bucket="athena-results",
+                                  Key="allowed/%s.csv" % qid)["Body"].read()
+        self.assertEqual(body, b'"n"\n"%d"\n' % BIG_ROWS)
+        qid, q = self.athena_run("SELECT 1 AS a", athena,
+                                 ResultConfiguration={"OutputLocation":
+                                                      "s3://athena-results/denied/"})
+        self.assertEqual(q["Status"]["State"], "FAILED")
+        self.assertIn("Access Denied", q["Status"]["StateChangeReason"])
+        self.assertEqual(self.keys("athena-results", "denied/"), [])
+        # A missing bucket fails the query too, and creates nothing.
+        _, q = self.athena_run("SELECT 1 AS a", ResultConfiguration={
+            "OutputLocation": "s3://no-such-results-bucket/x/"})
+        self.assertEqual(q["Status"]["State"], "FAILED")
+        self.assertNotIn("no-such-results-bucket", self.bucket_names())
 
     def test_catalog_calls(self):
         self.assertEqual(self.athena.get_work_group(WorkGroup="primary")["WorkGroup"]["Name"],
                          "primary")
         dbs = self.athena.list_databases(CatalogName="s3tablescatalog/sql-bucket")["DatabaseList"]
         self.assertIn("ns", [d["Name"] for d in dbs])
+        t = self.athena.get_table_metadata(CatalogName="s3tablescatalog/sql-bucket",
+                                           DatabaseName="ns", TableName="big")["TableMetadata"]
+        self.assertEqual([(c["Name"], c["Type"]) for c in t["Columns"]],
+                         [("n", "bigint"), ("k", "string")])
 
 
 if __name__ == "__main__":

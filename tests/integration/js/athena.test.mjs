@@ -1,10 +1,13 @@
-// @aws-sdk/client-athena against a real kura (issue 8 "Athena API"): start
-// -> poll -> paginate a 100,000-row query, a FAILED query, Stop.
-// Needs "@aws-sdk/client-athena" in package.json (not yet added).
+// @aws-sdk/client-athena against a real kura (issue 8 "Athena API"): CTAS
+// into an empty S3 Tables table and INSERT ... SELECT from range() through
+// Athena, read back through iceberg-js metadata and DuckDB directly on the
+// data files; start -> poll -> paginate the 100,000-row table; the CSV at
+// the output location read back through S3; a FAILED query; Stop.
+// KURA_SCALE=full makes the table 1,000,000 rows.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync, openSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import net from "node:net";
@@ -15,11 +18,23 @@ import {
   StopQueryExecutionCommand,
   paginateGetQueryResults,
 } from "@aws-sdk/client-athena";
+import {
+  S3TablesClient,
+  CreateTableBucketCommand,
+  CreateNamespaceCommand,
+  CreateTableCommand,
+} from "@aws-sdk/client-s3tables";
+import { S3Client, CreateBucketCommand, GetObjectCommand } from "@aws-sdk/client-s3";
+import { IcebergRestCatalog } from "iceberg-js";
+import { DuckDBInstance } from "@duckdb/node-api";
+import avro from "avsc";
+
+const ROWS = process.env.KURA_SCALE === "full" ? 1000000 : 100000;
 
 const ACCESS_KEY = "KURATESTACCESSKEY000";
 const SECRET_KEY = "kuraTestSecretKey/0000000000000000000000";
 const BIN = process.env.KURA_BIN;
-let server, port, dir, athena;
+let server, port, dir, athena, s3, tables, catalog, duck, conn, bucketArn;
 
 const freePort = () =>
   new Promise((resolve, reject) => {
@@ -47,18 +62,77 @@ before(async () => {
     } catch {}
     await new Promise((r) => setTimeout(r, 50));
   }
-  athena = new AthenaClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: "us-east-1",
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-    maxAttempts: 1,
+  const endpoint = `http://127.0.0.1:${port}`;
+  const credentials = { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY };
+  athena = new AthenaClient({ endpoint, region: "us-east-1", credentials, maxAttempts: 1 });
+  s3 = new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, maxAttempts: 1,
+    credentials });
+  tables = new S3TablesClient({ endpoint, region: "us-east-1", maxAttempts: 1, credentials });
+  ({ arn: bucketArn } = await tables.send(new CreateTableBucketCommand({ name: "athena-js" })));
+  await tables.send(new CreateNamespaceCommand({ tableBucketARN: bucketArn, namespace: ["ns"] }));
+  // iceberg-js cannot SigV4-sign: a bearer token from kura's token endpoint.
+  const res = await fetch(`${endpoint}/iceberg/v1/oauth/tokens`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "client_credentials", client_id: ACCESS_KEY,
+      client_secret: SECRET_KEY }),
   });
+  assert.equal(res.status, 200);
+  const { access_token: token } = await res.json();
+  catalog = new IcebergRestCatalog({ baseUrl: `${endpoint}/iceberg`, warehouse: bucketArn,
+    auth: { type: "bearer", token } });
+  duck = await DuckDBInstance.create(":memory:");
+  conn = await duck.connect();
 });
 
 after(() => {
+  conn?.closeSync();
+  duck?.closeSync();
+  s3?.destroy();
+  tables?.destroy();
+  athena?.destroy();
   server?.kill("SIGTERM");
-  rmSync(dir, { recursive: true, force: true });
+  if (process.env.KURA_KEEP_TMP !== "1") rmSync(dir, { recursive: true, force: true });
 });
+
+async function get(uri) {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  assert.ok(m, `not an s3:// location: ${uri}`);
+  const r = await s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
+  return Buffer.from(await r.Body.transformToByteArray());
+}
+
+function readAvro(buf) {
+  return new Promise((resolve, reject) => {
+    const dec = new avro.streams.BlockDecoder();
+    const records = [];
+    dec.on("data", (r) => records.push(r));
+    dec.on("error", reject);
+    dec.on("end", () => resolve(records));
+    dec.end(buf);
+  });
+}
+
+// The current snapshot's live data files, from the metadata iceberg-js
+// loads, the manifest list and manifests read through S3.
+async function liveDataFiles(md) {
+  const snap = md.snapshots.find((s) => s["snapshot-id"] === md["current-snapshot-id"]);
+  const files = [];
+  for (const mf of await readAvro(await get(snap["manifest-list"]))) {
+    for (const e of await readAvro(await get(mf.manifest_path))) {
+      if (e.status !== 2) files.push(e.data_file);
+    }
+  }
+  return files;
+}
+
+async function run(sql, extra = {}) {
+  const { QueryExecutionId: id } = await athena.send(
+    new StartQueryExecutionCommand({ QueryString: sql, ...extra }));
+  const q = await finish(id);
+  assert.equal(q.Status.State, "SUCCEEDED", JSON.stringify(q.Status));
+  return q;
+}
 
 async function finish(id) {
   for (;;) {
@@ -69,18 +143,68 @@ async function finish(id) {
   }
 }
 
-test("start, poll and paginate 100,000 rows", async () => {
-  const { QueryExecutionId: id } = await athena.send(
-    new StartQueryExecutionCommand({ QueryString: "SELECT range AS n FROM range(100000)" }),
-  );
-  assert.equal((await finish(id)).Status.State, "SUCCEEDED");
-  let rows = 0, first;
-  for await (const page of paginateGetQueryResults({ client: athena }, { QueryExecutionId: id })) {
-    first ??= page.ResultSet.Rows[0].Data[0].VarCharValue;
-    rows += page.ResultSet.Rows.length;
+test("CTAS and INSERT through Athena, read back with iceberg-js and DuckDB", async () => {
+  await tables.send(new CreateTableCommand({ tableBucketARN: bucketArn, namespace: "ns",
+    name: "big", format: "ICEBERG" }));
+  const T = '"s3tablescatalog/athena-js"."ns"."big"';
+  await run(`CREATE TABLE ${T} AS SELECT range AS n, 'k' || range AS k FROM range(0)`);
+  const md0 = await catalog.loadTable({ namespace: ["ns"], name: "big" });
+  assert.deepEqual(md0.schemas.at(-1).fields.map((f) => [f.id, f.name, f.type]),
+    [[1, "n", "long"], [2, "k", "string"]]);
+  await run(`INSERT INTO ${T} SELECT range AS n, 'k' || range AS k FROM range(${ROWS})`);
+
+  const md = await catalog.loadTable({ namespace: ["ns"], name: "big" });
+  assert.equal(md.snapshots.length, 2);
+  const snap = md.snapshots.find((s) => s["snapshot-id"] === md["current-snapshot-id"]);
+  assert.equal(snap.summary["total-records"], String(ROWS));
+  assert.equal(snap["parent-snapshot-id"], md0["current-snapshot-id"]);
+  const files = await liveDataFiles(md);
+  assert.equal(files.reduce((n, f) => n + Number(f.record_count), 0), ROWS);
+  const local = [];
+  for (const f of files) {
+    assert.ok(f.file_path.startsWith(`${md.location}/data/`), f.file_path);
+    const body = await get(f.file_path);
+    assert.equal(body.length, Number(f.file_size_in_bytes));
+    const p = join(dir, `read-${local.length}.parquet`);
+    writeFileSync(p, body);
+    local.push(`'${p}'`);
   }
-  assert.equal(first, "n");
-  assert.equal(rows, 100001);
+  const rd = await conn.runAndReadAll(`SELECT count(*)::BIGINT AS c, sum(n)::BIGINT AS s,
+      count(DISTINCT k)::BIGINT AS d, bool_and(k = 'k' || n) AS ok
+    FROM read_parquet([${local.join(", ")}])`);
+  const [agg] = rd.getRowObjectsJS();
+  assert.deepEqual({ c: Number(agg.c), s: Number(agg.s), d: Number(agg.d), ok: agg.ok },
+    { c: ROWS, s: (ROWS * (ROWS - 1)) / 2, d: ROWS, ok: true });
+  const ids = (await conn.runAndReadAll(`SELECT name, field_id FROM parquet_schema(${local[0]})
+    WHERE name <> 'duckdb_schema' ORDER BY field_id`)).getRowObjectsJS();
+  assert.deepEqual(ids.map((r) => [r.name, Number(r.field_id)]), [["n", 1], ["k", 2]]);
+});
+
+test("start, poll and paginate the table; the CSV lands at the output location", async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: "athena-out" }));
+  const q = await run('SELECT n, k FROM "s3tablescatalog/athena-js".ns.big ORDER BY n',
+    { ResultConfiguration: { OutputLocation: "s3://athena-out/js/" } });
+  const id = q.QueryExecutionId;
+  assert.equal(q.ResultConfiguration.OutputLocation, `s3://athena-out/js/${id}.csv`);
+  let rows = 0, pages = 0, header, sum = 0;
+  for await (const page of paginateGetQueryResults({ client: athena }, { QueryExecutionId: id })) {
+    pages++;
+    for (const r of page.ResultSet.Rows) {
+      if (!header) { header = r.Data.map((d) => d.VarCharValue); continue; }
+      assert.equal(r.Data[1].VarCharValue, `k${r.Data[0].VarCharValue}`);
+      sum += Number(r.Data[0].VarCharValue);
+      rows++;
+    }
+  }
+  assert.deepEqual(header, ["n", "k"]);
+  assert.equal(rows, ROWS);
+  assert.equal(pages, Math.floor(ROWS / 1000) + 1);
+  assert.equal(sum, (ROWS * (ROWS - 1)) / 2);
+  const csv = (await get(`s3://athena-out/js/${id}.csv`)).toString().split("\n");
+  assert.equal(csv[0], '"n","k"');
+  assert.equal(csv[1], '"0","k0"');
+  assert.equal(csv[ROWS], `"${ROWS - 1}","k${ROWS - 1}"`);
+  assert.equal(csv.length, ROWS + 2); // header, rows, and the empty string after the last \n
 });
 
 test("a failing query ends FAILED with the error", async () => {
