@@ -186,9 +186,10 @@ static void row_sql(buf_t *b, const char *bucket, const store_jrow_t *r)
     journal_sql_str(b, full && !marker ? o->checksum_algo : NULL), buf_putc(b, ',');
     journal_sql_map(b, o->tags, o->ntags, with_maps), buf_putc(b, ',');
     journal_sql_map(b, o->meta, o->nmeta, with_maps), buf_putc(b, ',');
-    journal_sql_str(b, r->requester), buf_putc(b, ',');
-    journal_sql_str(b, r->source_ip), buf_putc(b, ',');
-    journal_sql_str(b, r->request_id);
+    /* Permanent deletes: required columns and version_id only (NOTES 15). */
+    journal_sql_str(b, full ? r->requester : NULL), buf_putc(b, ',');
+    journal_sql_str(b, full ? r->source_ip : NULL), buf_putc(b, ',');
+    journal_sql_str(b, full ? r->request_id : NULL);
     buf_putc(b, ')');
 }
 

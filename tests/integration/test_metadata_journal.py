@@ -148,7 +148,10 @@ class JournalScenario(MetadataCase):
     def row(self, rtype, key, vid, rid, marker=False, size=None, etag=None, tags=None,
             meta=None, multipart=False, permanent=False):
         self.expected.append({
-            "record_type": rtype, "key": key, "version_id": vid, "request_id": rid,
+            # Permanent deletes carry only the required columns and the
+            # version (NOTES-ON-ISSUES 15): no request id, requester or address.
+            "record_type": rtype, "key": key, "version_id": vid,
+            "request_id": None if permanent else rid,
             "is_delete_marker": None if permanent else marker,
             "size": None if permanent else (0 if marker else size),
             "e_tag": None if (permanent or marker) else etag,
@@ -298,12 +301,14 @@ class JournalScenario(MetadataCase):
                     i + 1 < len(self.expected) and
                     self.expected[i + 1]["request_id"] == e["request_id"]):
                 group = [x for x in self.expected if x["request_id"] == e["request_id"]]
-                cmp = [x for x in group if x["key"] == r["key"]][0]
+                cmp = [x for x in group if x["key"] == r["key"] and
+                       x["version_id"] == r["version_id"]][0]
             for field, want in cmp.items():
                 self.assertEqual(r[field], want, "row %d field %s: %r vs %r" % (i, field, r, cmp))
             self.assertEqual(r["bucket"], b)
-            self.assertEqual(r["requester"], account)
-            self.assertEqual(r["source_ip_address"], "127.0.0.1")
+            permanent = r["record_type"] == "DELETE" and r["is_delete_marker"] is None
+            self.assertEqual(r["requester"], None if permanent else account)
+            self.assertEqual(r["source_ip_address"], None if permanent else "127.0.0.1")
             self.assertIsNotNone(r["record_timestamp"])
             if r["is_delete_marker"] is not None and not r["is_delete_marker"]:
                 self.assertEqual(r["storage_class"], "STANDARD")

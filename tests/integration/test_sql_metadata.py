@@ -171,7 +171,6 @@ class MetadataExampleQueries(KuraTestCase):
     # where AWS (and NOTES-ON-ISSUES 15) leave every non-required column but
     # version_id NULL. Reported to the metadata room; when it is fixed this
     # test passes unexpectedly and the decorator must go.
-    @unittest.expectedFailure
     def test_permanent_delete_row_names_no_requester(self):
         got = self.via_http(EXAMPLES["object_deletions"])
         for r in self.rec:
