@@ -14,9 +14,10 @@
  * Allow from either and no explicit Deny; anonymous: the bucket policy
  * alone), then one store_object_put, journaled like any other put.
  *
- * create (CTAS of a new table) stays unwired: the tables room exposes no
- * user-facing create in tables.h (only tables_managed_table_ensure, which
- * makes kura-managed tables). CTAS fills an existing empty table instead. */
+ * create (CTAS of a new table) makes an empty customer table through the
+ * S3 Tables room, as CreateTable without metadata would: the caller needs
+ * s3tables:CreateTable on the table bucket and s3tables:PutTableData on
+ * the new table; the managed bucket is refused. */
 #include "router/router_int.h"
 
 #include "auth/policy.h"
@@ -258,6 +259,35 @@ done:
     return e;
 }
 
+static int cat_create(void *ctx, arena_t *a, const auth_caller_t *caller, const char *bucket,
+                      const char *ns, const char *table, query_table_t *out)
+{
+    router_t *rt = ctx;
+    if (strcmp(bucket, MANAGED_BUCKET) == 0)
+        return QUERY_ERR_FORBIDDEN;
+    char *barn = arena_printf(a, "arn:aws:s3tables:%s:%s:bucket/%s", rt->cfg->region,
+                              rt->cfg->account_id, bucket);
+    if (!barn || !allowed(rt, a, caller, "s3tables:CreateTable", barn))
+        return QUERY_ERR_FORBIDDEN;
+    tables_table_info_t info;
+    tables_err_t e = tables_table_create_empty(rt->tables, a, bucket, ns, table,
+                                               rt->cfg->account_id, &info);
+    if (e == TABLES_ERR_MANAGED)
+        return QUERY_ERR_FORBIDDEN;
+    if (e == TABLES_ERR_BAD_REQUEST)
+        return QUERY_ERR_NO_TABLE;
+    if (e != TABLES_OK)
+        return table_err(e);
+    if (!allowed(rt, a, caller, "s3tables:PutTableData", info.table_arn))
+        return QUERY_ERR_FORBIDDEN;
+    out->metadata_location = info.metadata_location;
+    out->version_token = info.version_token;
+    out->warehouse_location = info.warehouse_location;
+    out->managed = false;
+    out->io = tables_io(rt->tables, a);
+    return out->io ? QUERY_OK : QUERY_ERR_INTERNAL;
+}
+
 void router_sql_catalog(router_t *rt, query_catalog_t *cat)
 {
     memset(cat, 0, sizeof *cat);
@@ -267,5 +297,5 @@ void router_sql_catalog(router_t *rt, query_catalog_t *cat)
     cat->list = cat_list;
     cat->commit = cat_commit;
     cat->put_object = cat_put_object;
-    /* create stays NULL: see the top of this file. */
+    cat->create = cat_create;
 }

@@ -813,3 +813,28 @@ tables_err_t tables_names(tables_t *t, arena_t *a, int kind, const char *bucket,
     *n = l.n;
     return e;
 }
+
+tables_err_t tables_table_create_empty(tables_t *t, arena_t *a, const char *bucket,
+                                       const char *ns, const char *table,
+                                       const char *caller_account, tables_table_info_t *out)
+{
+    if (!tables_table_name_ok(table))
+        return TABLES_ERR_BAD_REQUEST;
+    tables_rec_t b = {0}, n = {0}, tb = {0};
+    tables_err_t e = tables_bucket_load(t, a, bucket, &b);
+    if (e != TABLES_OK)
+        return e;
+    if (tables_is_managed(b.doc)) {
+        tables_rec_release(&b);
+        return TABLES_ERR_MANAGED;
+    }
+    e = tables_namespace_load(t, a, tables_str(b.doc, "id"), ns, &n);
+    if (e == TABLES_OK)
+        e = tables_table_create(t, a, &b, &n, table, caller_account, NULL, &tb);
+    if (e == TABLES_OK)
+        tables_info_fill(t, a, &b, &tb, out);
+    tables_rec_release(&tb);
+    tables_rec_release(&n);
+    tables_rec_release(&b);
+    return e;
+}

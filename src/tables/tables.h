@@ -102,6 +102,17 @@ tables_err_t tables_table_info(tables_t *t, arena_t *a, const char *bucket, cons
  * durable object PUTs. Valid while `a` lives; one thread at a time. */
 ice_io_t *tables_io(tables_t *t, arena_t *a);
 
+/* Creates a customer table (format ICEBERG, no metadata location yet) in an
+ * existing table bucket and namespace, as CreateTable without `metadata`
+ * does, recording `caller_account` as its creator: SQL's CREATE TABLE AS.
+ * The name follows the user naming rules; the managed bucket is refused.
+ * Results in `a`. Returns TABLES_OK, TABLES_ERR_BAD_REQUEST (name),
+ * TABLES_ERR_NO_BUCKET, TABLES_ERR_NO_NAMESPACE, TABLES_ERR_TABLE_EXISTS,
+ * TABLES_ERR_MANAGED, TABLES_ERR_INTERNAL. Threads: any. */
+tables_err_t tables_table_create_empty(tables_t *t, arena_t *a, const char *bucket,
+                                       const char *ns, const char *table,
+                                       const char *caller_account, tables_table_info_t *out);
+
 /* Names for SQL discovery: kind 0 table buckets, 1 namespaces of `bucket`,
  * 2 tables of bucket/ns; in name order, in `a`. */
 tables_err_t tables_names(tables_t *t, arena_t *a, int kind, const char *bucket, const char *ns,

@@ -112,12 +112,21 @@ class SqlEndpoint(SqlTestCase):
         self.assertEqual(out["rows"], [{"record_type": "CREATE", "n": 3, "bytes": 35},
                                        {"record_type": "DELETE", "n": 1, "bytes": None}])
 
-    def test_2_ctas_of_a_new_table_is_refused_clearly_and_creates_nothing(self):
+    def test_2_ctas_creates_a_new_table_and_refuses_the_managed_bucket(self):
+        out = self.sql_ok("CREATE TABLE \"sql-bucket\".ns.brand_new AS "
+                          "SELECT * FROM range(5) AS t(a)")
+        self.assertEqual(out["rows"], [{"rows": 5}])
+        names = [t["name"] for t in self.tables.list_tables(
+            tableBucketARN=self.bucket_arn, namespace="ns")["tables"]]
+        self.assertIn("brand_new", names)
+        self.assertTrue(self.metadata_location("brand_new").endswith(".metadata.json"))
+        self.assertEqual(self.sql_ok("SELECT count(*) AS n, sum(a) AS s FROM "
+                                     "\"sql-bucket\".ns.brand_new")["rows"],
+                         [{"n": 5, "s": 10}])
+        # A new table in a namespace that does not exist: nothing is created.
         before = sorted(t["name"] for t in self.tables.list_tables(
             tableBucketARN=self.bucket_arn, namespace="ns")["tables"])
-        msg = self.sql_err("CREATE TABLE \"sql-bucket\".ns.brand_new AS SELECT 1 AS a",
-                           400, "NotSupported")
-        self.assertIn("CreateTable", msg)
+        self.sql_err("CREATE TABLE \"sql-bucket\".nope.t AS SELECT 1 AS a", 400, "TableNotFound")
         after = sorted(t["name"] for t in self.tables.list_tables(
             tableBucketARN=self.bucket_arn, namespace="ns")["tables"])
         self.assertEqual(before, after)
