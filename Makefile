@@ -1,9 +1,11 @@
 # kura: a thin wrapper over CMake/ctest for STYLE.md §10's targets.
 #   make            release build (build/kura), installing build dependencies first
 #   make run        dependencies + build + `kura serve` on ./data, 127.0.0.1:9000
-#   make test       the whole suite: plain, then ASan/UBSan (scripts/test.sh)
+#   make test       the whole suite: plain + crash/fault/soak, ASan/UBSan, fuzz, TSan (scripts/test.sh)
 #   make asan       ASan/UBSan build in build-asan/ and its ctest run
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (clang, build-fuzz/)
+#   make tsan       ThreadSanitizer: store unit test + concurrent clients (build-tsan/)
+#   make soak       load soak against a release kura for SOAK_SECONDS (60)
 #   make valgrind   unit tests under valgrind (build-valgrind/)
 #   make lint       banned functions + clang-tidy (LINT_TIDY=0 skips clang-tidy)
 #   make format     clang-format in place (format-check: report only)
@@ -14,12 +16,14 @@ DATA ?= ./data
 LISTEN ?= 127.0.0.1:9000
 REGION ?= us-east-1
 FUZZ_SECONDS ?= 60
+SOAK_SECONDS ?= 60
+TSAN_SECONDS ?= 20
 LINT_TIDY ?= 1
 CMAKE ?= cmake
 C_SOURCES = $(shell find src tests/unit tests/fuzz -name '*.[ch]' 2>/dev/null)
 BANNED = sprintf|strcpy|strcat|strncat|strtok|gets|atoi|atol
 
-.PHONY: all deps test-deps build run test asan fuzz valgrind lint format format-check bench clean
+.PHONY: all deps test-deps build run test asan fuzz tsan soak valgrind lint format format-check bench clean
 
 all: build
 
@@ -47,16 +51,13 @@ asan: test-deps
 	cd build-asan && ctest --output-on-failure
 
 fuzz: test-deps
-	CC=clang $(CMAKE) -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DKURA_FUZZ=ON -DKURA_SANITIZE=ON
-	$(CMAKE) --build build-fuzz -j$(JOBS)
-	@set -e; found=0; for t in build-fuzz/fuzz_*; do \
-	    [ -x "$$t" ] && [ -f "$$t" ] || continue; found=1; name=$$(basename $$t); \
-	    mkdir -p build-fuzz/corpus/$$name tests/fuzz/corpus/$$name; \
-	    echo "== $$name for $(FUZZ_SECONDS)s"; \
-	    $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	        -artifact_prefix=tests/fuzz/corpus/$$name/ \
-	        build-fuzz/corpus/$$name tests/fuzz/corpus/$$name; \
-	done; [ $$found = 1 ] || echo "fuzz: no fuzz_* targets yet (tests/fuzz/fuzz_*.c)"
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
+tsan: test-deps
+	KURA_TSAN_SECONDS=$(TSAN_SECONDS) tests/tsan/run.sh
+
+soak: build
+	python3 tests/soak/soak.py build/kura --seconds $(SOAK_SECONDS)
 
 valgrind: test-deps
 	$(CMAKE) -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Debug
@@ -90,4 +91,4 @@ bench:
 	bench/run.sh
 
 clean:
-	rm -rf build build-asan build-fuzz build-valgrind build-lint
+	rm -rf build build-asan build-fuzz build-tsan build-valgrind build-lint

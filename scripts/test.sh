@@ -2,9 +2,15 @@
 # The whole suite (README's second command is `make test`, which runs this):
 #   1. dependencies, build and test tools (KURA_TEST_DEPS=1 scripts/deps.sh)
 #   2. release build in build/, ctest: unit + integration + fuzz-corpus replay
-#   3. ASan/UBSan build in build-asan/, the same ctest run
+#   3. crash cycles, fault injection and a load soak against build/kura
+#   4. ASan/UBSan build in build-asan/, the same ctest run
+#   5. each libFuzzer target for FUZZ_SECONDS (10) in build-fuzz/ (clang)
+#   6. ThreadSanitizer: store unit test + concurrent clients (build-tsan/)
 # Exits non-zero on any failure; ends with one "N passed, N failed" line.
-# KURA_TEST_SKIP_ASAN=1 runs only the plain pass (a quick local loop).
+# KURA_TEST_SKIP_ASAN=1 runs only the plain pass and the release drivers (a
+# quick local loop); KURA_TEST_SKIP_FUZZ=1 / KURA_TEST_SKIP_TSAN=1 /
+# KURA_TEST_SKIP_SOAK=1 skip one step. KURA_SOAK_SECONDS (60),
+# KURA_TSAN_SECONDS (15) and FUZZ_SECONDS (10) size the bounded steps.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -89,9 +95,22 @@ driver() {
 if [ -x build/kura ]; then
     driver "crash cycles" python3 tests/crash/crash.py build/kura --cycles "${KURA_CRASH_CYCLES:-50}"
     driver "fault injection" python3 tests/fault/fault.py build/kura
+    # Load soak: wrk + signed clients on loopback; no errors, bounded memory,
+    # p99 printed (tests/soak/soak.py; --seconds 1800 for the long run).
+    if [ "${KURA_TEST_SKIP_SOAK:-0}" != 1 ]; then
+        driver "load soak" python3 tests/soak/soak.py build/kura \
+            --seconds "${KURA_SOAK_SECONDS:-60}"
+    fi
 fi
 if [ "${KURA_TEST_SKIP_ASAN:-0}" != 1 ]; then
     pass "asan+ubsan" build-asan -DCMAKE_BUILD_TYPE=Debug -DKURA_SANITIZE=ON
+    # libFuzzer: one result per target, executions printed (tests/fuzz/run.sh).
+    if [ "${KURA_TEST_SKIP_FUZZ:-0}" != 1 ]; then
+        FUZZ_SECONDS="${FUZZ_SECONDS:-10}" driver "fuzz" tests/fuzz/run.sh
+    fi
+    if [ "${KURA_TEST_SKIP_TSAN:-0}" != 1 ]; then
+        KURA_TSAN_SECONDS="${KURA_TSAN_SECONDS:-15}" driver "tsan" tests/tsan/run.sh
+    fi
 fi
 
 echo "==== whole suite: $(( $(date +%s) - t0 ))s"

@@ -98,7 +98,7 @@ static store_iter_rc_t version_cb(void *arg, const store_object_t *o, buf_t *ski
             break;
         }
     if (l->count == l->max) {
-        l->truncated = true;
+        l->truncated = l->max > 0; /* max-keys=0 asks for nothing, not for a page */
         return STORE_ITER_STOP;
     }
     l->count++;
@@ -199,7 +199,7 @@ static s3_err_t list_versions_run(s3_req_t *q, const auth_chunked_t *t)
     s3_xml_key(o, "Prefix", l.prefix, l.prefix_len, l.url);
     s3_xml_key(o, "KeyMarker", km ? km : "", km ? strlen(km) : 0, l.url);
     xmlw_elem(o, "VersionIdMarker", vm ? vm : "");
-    if (l.truncated) {
+    if (l.truncated && l.next_key) {
         s3_xml_key(o, "NextKeyMarker", l.next_key, l.next_key_len, l.url);
         if (l.next_vid)
             xmlw_elem(o, "NextVersionIdMarker", l.next_vid);

@@ -375,8 +375,10 @@ static tables_err_t ice_namespace_properties(tables_req_t *q, const tables_rec_t
         return tables_fail(q, TABLES_ERR_UNSUPPORTED,
                            "S3 Tables does not store namespace properties.");
     /* Nothing is stored, so every removal names a missing key. */
-    tables_reply(q, 200, json_pack("{s:[],s:[],s:O}", "updated", "removed", "missing",
-                                   rem ? rem : json_array()));
+    /* "O" takes a new reference: hand over a fresh array with "o" instead. */
+    tables_reply(q, 200, rem ? json_pack("{s:[],s:[],s:O}", "updated", "removed", "missing", rem)
+                             : json_pack("{s:[],s:[],s:o}", "updated", "removed", "missing",
+                                         json_array()));
     return TABLES_OK;
 }
 

@@ -6,6 +6,8 @@
 
 void xmlw_escape(buf_t *b, const char *s, size_t n)
 {
+    if (n == 0)
+        return; /* s may be NULL then */
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
