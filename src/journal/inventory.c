@@ -48,7 +48,7 @@
 
 #define INV_TABLE "inventory"
 #define INV_LAST_SEQ "kura.inventory.last-seq"
-#define INV_STAGE_ROWS 2000      /* tuples per INSERT statement */
+#define INV_STAGE_ROWS 20000     /* rows per staged NDJSON file */
 #define INV_PAGE_VERSIONS 2000   /* versions listed per read transaction */
 #define INV_PROGRESS_EVERY 20000 /* versions between progress reports */
 #define INV_APPLY_BATCHES 5      /* queue batches (JOURNAL_BATCH_ROWS) per rewrite */
@@ -85,22 +85,24 @@ static const char inv_columns[] =
     "e_tag, storage_class, is_multipart, encryption_status, is_bucket_key_enabled, kms_key_arn, "
     "checksum_algorithm, object_tags, user_metadata";
 
-/* Staging table: `op` ('U' upsert, 'D' remove) then the inventory columns. */
+/* Staging table: `op` ('U' upsert, 'D' remove) then the inventory columns,
+ * as read_json declares them; stage_open turns this into the table's DDL. */
 static const char inv_stage_cols[] =
-    "(op VARCHAR, bucket VARCHAR, key VARCHAR, sequence_number VARCHAR, version_id VARCHAR, "
-    "is_delete_marker BOOLEAN, size BIGINT, last_modified_date TIMESTAMP, e_tag VARCHAR, "
-    "storage_class VARCHAR, is_multipart BOOLEAN, encryption_status VARCHAR, "
-    "is_bucket_key_enabled BOOLEAN, kms_key_arn VARCHAR, checksum_algorithm VARCHAR, "
-    "object_tags MAP(VARCHAR, VARCHAR), user_metadata MAP(VARCHAR, VARCHAR))";
+    "{op: 'VARCHAR', bucket: 'VARCHAR', key: 'VARCHAR', sequence_number: 'VARCHAR', "
+    "version_id: 'VARCHAR', is_delete_marker: 'BOOLEAN', size: 'BIGINT', last_modified_date: "
+    "'TIMESTAMP', e_tag: 'VARCHAR', storage_class: 'VARCHAR', is_multipart: 'BOOLEAN', "
+    "encryption_status: 'VARCHAR', is_bucket_key_enabled: 'BOOLEAN', kms_key_arn: 'VARCHAR', "
+    "checksum_algorithm: 'VARCHAR', object_tags: 'MAP(VARCHAR, VARCHAR)', user_metadata: "
+    "'MAP(VARCHAR, VARCHAR)'}";
 
 /* ---- staging rows in DuckDB -------------------------------------------- */
 
 typedef struct {
     journal_t *j;
     const char *table; /* temp table name */
-    buf_t sql;
-    size_t n;    /* tuples in sql */
-    size_t rows; /* tuples staged in all */
+    buf_t rows;        /* NDJSON not yet inserted */
+    size_t n;          /* rows in `rows` */
+    size_t total;      /* rows staged in all */
     bool ok;
 } stage_t;
 
@@ -111,58 +113,68 @@ static bool stage_open(stage_t *s, journal_t *j, const char *table)
     s->j = j;
     s->table = table;
     s->ok = true;
-    buf_init(&s->sql, INV_SQL_MAX);
-    snprintf(ddl, sizeof ddl, "CREATE OR REPLACE TEMP TABLE %s %s", table, inv_stage_cols);
+    buf_init(&s->rows, INV_SQL_MAX);
+    /* {name: 'TYPE', ...} -> (name TYPE, ...) */
+    int len = snprintf(ddl, sizeof ddl, "CREATE OR REPLACE TEMP TABLE %s (", table);
+    for (const char *p = inv_stage_cols + 1; *p && *p != '}' && len < (int)sizeof ddl - 2; p++)
+        if (*p != '\'' && *p != ':')
+            ddl[len++] = *p;
+    ddl[len++] = ')';
+    ddl[len] = '\0';
     return s->ok = journal_sql_exec(j, ddl);
 }
 
 static void stage_flush(stage_t *s)
 {
-    if (s->n && s->ok)
-        s->ok = buf_ok(&s->sql) && journal_sql_exec(s->j, buf_cstr(&s->sql));
-    buf_reset(&s->sql);
+    if (s->n && s->ok) {
+        arena_t *a = arena_new(0);
+        char *file = NULL;
+        char *from = a ? journal_rows_stage(s->j, a, &s->rows, inv_stage_cols, &file) : NULL;
+        char *sql = from ? arena_printf(a, "INSERT INTO %s SELECT * FROM %s", s->table, from)
+                         : NULL;
+        s->ok = sql && journal_sql_exec(s->j, sql);
+        if (file)
+            unlink(file);
+        arena_free(a);
+    }
+    buf_reset(&s->rows);
     s->n = 0;
 }
 
-/* One version as a tuple (values as the journal's CREATE / delete-marker
+/* One version as a row (values as the journal's CREATE / delete-marker
  * rows carry them, NOTES-ON-ISSUES 15). */
 static void stage_add(stage_t *s, char op, const char *bucket, const store_object_t *o,
                       uint64_t seq)
 {
-    buf_t *b = &s->sql;
+    buf_t *b = &s->rows;
     char hex[JOURNAL_SEQ_HEX + 1];
+    char ops[2] = {op, '\0'};
     bool m = o->delete_marker;
-    if (s->n == 0)
-        buf_printf(b, "INSERT INTO %s VALUES ", s->table);
-    else
-        buf_putc(b, ',');
     journal_seq_hex(seq, hex);
-    buf_printf(b, "('%c',", op);
-    journal_sql_str(b, bucket), buf_putc(b, ',');
-    char *key = strndup(o->key, o->key_len);
-    s->ok = s->ok && key;
-    journal_sql_str(b, key ? key : ""), buf_putc(b, ',');
-    free(key);
-    journal_sql_str(b, hex), buf_putc(b, ',');
-    journal_sql_str(b, o->version_id), buf_putc(b, ',');
-    journal_sql_bool(b, m), buf_putc(b, ',');
-    buf_printf(b, "%llu::BIGINT,", (unsigned long long)(m ? 0 : o->size));
-    journal_sql_ts(b, o->mtime_ms, true), buf_putc(b, ',');
-    journal_sql_str(b, m ? NULL : o->etag), buf_putc(b, ',');
-    journal_sql_str(b, m ? NULL : o->storage_class ? o->storage_class : "STANDARD");
-    buf_putc(b, ',');
-    journal_sql_bool(b, m ? -1 : o->parts_count > 0), buf_putc(b, ',');
-    buf_puts(b, "NULL,NULL,NULL,"); /* encryption: kura stores plain bytes */
-    journal_sql_str(b, m ? NULL : o->checksum_algo), buf_putc(b, ',');
-    journal_sql_map(b, o->tags, o->ntags, !m), buf_putc(b, ',');
-    journal_sql_map(b, o->meta, o->nmeta, !m);
-    buf_putc(b, ')');
-    s->rows++;
+    journal_row_begin(b);
+    journal_col_str(b, "op", ops);
+    journal_col_str(b, "bucket", bucket);
+    journal_col_strn(b, "key", o->key, o->key_len);
+    journal_col_str(b, "sequence_number", hex);
+    journal_col_str(b, "version_id", o->version_id);
+    journal_col_bool(b, "is_delete_marker", m);
+    journal_col_i64(b, "size", m ? 0 : (int64_t)o->size, true);
+    journal_col_ts(b, "last_modified_date", o->mtime_ms, true);
+    journal_col_str(b, "e_tag", m ? NULL : o->etag);
+    journal_col_str(b, "storage_class",
+                    m ? NULL : o->storage_class ? o->storage_class : "STANDARD");
+    journal_col_bool(b, "is_multipart", m ? -1 : o->parts_count > 0);
+    /* encryption columns stay null: kura stores plain bytes */
+    journal_col_str(b, "checksum_algorithm", m ? NULL : o->checksum_algo);
+    journal_col_map(b, "object_tags", o->tags, o->ntags, !m);
+    journal_col_map(b, "user_metadata", o->meta, o->nmeta, !m);
+    journal_row_end(b);
+    s->total++;
     if (++s->n >= INV_STAGE_ROWS)
         stage_flush(s);
 }
 
-static void stage_close(stage_t *s) { buf_release(&s->sql); }
+static void stage_close(stage_t *s) { buf_release(&s->rows); }
 
 /* ---- status ------------------------------------------------------------ */
 
@@ -219,11 +231,11 @@ static bool backfill_list(journal_t *j, const char *bucket, const char *arn, int
         if (rc != STORE_OK)
             s->ok = false;
         more = p.page >= INV_PAGE_VERSIONS;
-        if (s->rows - reported >= INV_PROGRESS_EVERY || !more) {
-            reported = s->rows;
-            log_info(NULL, "inventory.backfill", "bucket=%s versions=%zu done=%s", bucket, s->rows,
+        if (s->total - reported >= INV_PROGRESS_EVERY || !more) {
+            reported = s->total;
+            log_info(NULL, "inventory.backfill", "bucket=%s versions=%zu done=%s", bucket, s->total,
                      more ? "false" : "true");
-            inv_status(j, bucket, "BACKFILLING", arn, since, NULL, NULL, (int64_t)s->rows);
+            inv_status(j, bucket, "BACKFILLING", arn, since, NULL, NULL, (int64_t)s->total);
         }
     }
     free(p.last_key);
@@ -293,7 +305,7 @@ static bool backfill(journal_t *j, arena_t *a, const char *bucket, const char *n
     arena_free(qa);
     inv_status(j, bucket, "BACKFILLING", info->table_arn, since, NULL, NULL, 0);
     bool ok = stage_open(&s, j, "inv_new") && backfill_list(j, bucket, info->table_arn, since, &s);
-    size_t rows = s.rows;
+    size_t rows = s.total;
     stage_close(&s);
     char *sel = arena_printf(a, "SELECT %s FROM inv_new ORDER BY key, version_id", inv_columns);
     ok = ok && sel && rewrite(j, a, info, io, base, sel, NULL, 0, s0, ns);
@@ -334,7 +346,7 @@ static bool apply(journal_t *j, arena_t *a, const char *bucket, const char *ns,
     }
     stage_flush(&s);
     bool ok = s.ok;
-    size_t changes = s.rows;
+    size_t changes = s.total;
     stage_close(&s);
     if (!ok || changes == 0)
         return ok;

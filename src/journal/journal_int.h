@@ -40,11 +40,23 @@ struct journal {
     bool started;
 };
 
-/* ---- SQL literals (publisher.c) ---------------------------------------- */
+/* ---- SQL literals and NDJSON batches (publisher.c) ---------------------
+ * A batch of rows is built as NDJSON (journal_row_begin, journal_col_* per
+ * column, journal_row_end; a column left out reads as null) and handed to
+ * DuckDB by journal_rows_stage, which writes it to a temp file (*file, for
+ * the caller to unlink) and returns the read_json(...) table function that
+ * reads it with `columns`, a DuckDB struct literal {name: 'TYPE', ...}. */
 void journal_sql_str(buf_t *b, const char *s); /* NULL: a typed NULL */
-void journal_sql_ts(buf_t *b, int64_t ms, bool present);
-void journal_sql_bool(buf_t *b, int v); /* -1: NULL */
-void journal_sql_map(buf_t *b, const store_kv_t *kv, size_t n, bool present);
+void journal_row_begin(buf_t *b);
+void journal_row_end(buf_t *b);
+void journal_col_strn(buf_t *b, const char *col, const char *s, size_t len); /* s NULL: null */
+void journal_col_str(buf_t *b, const char *col, const char *s);
+void journal_col_i64(buf_t *b, const char *col, int64_t v, bool present);
+void journal_col_ts(buf_t *b, const char *col, int64_t ms, bool present);
+void journal_col_bool(buf_t *b, const char *col, int v); /* -1: null */
+void journal_col_map(buf_t *b, const char *col, const store_kv_t *kv, size_t n, bool present);
+char *journal_rows_stage(journal_t *j, arena_t *a, const buf_t *rows, const char *columns,
+                         char **file);
 void journal_seq_hex(uint64_t seq, char out[JOURNAL_SEQ_HEX + 1]);
 /* Runs a statement on the writer connection; false (logged) on failure. */
 bool journal_sql_exec(journal_t *j, const char *sql);

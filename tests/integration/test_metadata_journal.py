@@ -104,6 +104,35 @@ class Inventory(MetadataCase):
         self.wait_for(current, timeout=15,
                       what="the publisher thread to bring the inventory up to date")
 
+    def test_awkward_keys_tags_and_metadata_land_verbatim(self):
+        """Quotes, backslashes, control characters and non-ASCII text reach
+        both tables byte for byte (batches travel to DuckDB as JSON)."""
+        b = self.new_bucket("awk")
+        self.enable_metadata(b, inventory=True)
+        self.publish()
+        keys = ['q"uote', "back\\slash", "it's", "tab\there", "ctl\x01\x1f", "caf\u00e9/\u65e5\u672c",
+                "emoji \U0001F600", "{\"json\": [1]}", "nl\nline"]
+        tags = {"t\"q": "v\\b", "\u00fcml": "\u00e4 x"}
+        meta = {"quote": 'say "hi"', "slash": "a\\b", "apos": "it's"}
+        for k in keys:
+            self.s3.put_object(Bucket=b, Key=k, Body=k.encode(), Metadata=meta)
+            self.s3.put_object_tagging(Bucket=b, Key=k, Tagging={
+                "TagSet": [{"Key": tk, "Value": tv} for tk, tv in tags.items()]})
+        self.publish()
+        rows = self.dump(b, "journal")["rows"]
+        creates = {r["key"]: r for r in rows if r["record_type"] == "CREATE"}
+        updates = {r["key"]: r for r in rows if r["record_type"] == "UPDATE_METADATA"}
+        self.assertEqual(sorted(creates), sorted(keys))
+        self.assertEqual(sorted(updates), sorted(keys))
+        for k in keys:
+            self.assertEqual(creates[k]["user_metadata"], meta, k)
+            self.assertEqual(updates[k]["object_tags"], tags, k)
+            self.assertEqual(creates[k]["size"], len(k.encode()), k)
+        inv = self.dump(b, "inventory")["rows"]
+        self.assertEqual(sorted(r["key"] for r in inv), sorted(keys))
+        for r in inv:
+            self.assertEqual((r["object_tags"], r["user_metadata"]), (tags, meta), r["key"])
+
     def test_reenabling_over_a_leftover_inventory_fails_as_aws_does(self):
         b = self.new_bucket("invre")
         self.enable_metadata(b, inventory=True)
