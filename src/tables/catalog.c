@@ -575,6 +575,10 @@ tables_err_t tables_table_set_location(tables_t *t, arena_t *a, tables_rec_t *ta
                                        const char *version_token, const char *location,
                                        const char *caller)
 {
+    /* Callers often pass the token of table->doc itself, which a reload
+     * after a lost CAS frees. */
+    if (version_token && !(version_token = arena_strdup(a, version_token)))
+        return TABLES_ERR_INTERNAL;
     for (unsigned attempt = 0; attempt < TABLES_RETRY_MAX; attempt++) {
         if (!token_matches(table->doc, version_token))
             return TABLES_ERR_STALE_TOKEN;
