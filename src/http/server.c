@@ -43,7 +43,7 @@
 
 typedef struct watch {
     int fd;
-    int64_t progress_ms; /* last time body bytes arrived */
+    _Atomic int64_t progress_ms; /* last time body bytes arrived; read by the watchdog */
     struct watch *prev, *next;
 } watch_t;
 
@@ -381,7 +381,7 @@ static void watch_add(http_server_t *srv, conn_state_t *s, struct MHD_Connection
         return;
     pthread_mutex_lock(&srv->mu);
     s->watch.fd = ci->connect_fd;
-    s->watch.progress_ms = timefmt_now_ms();
+    atomic_store_explicit(&s->watch.progress_ms, timefmt_now_ms(), memory_order_relaxed);
     s->watch.prev = NULL;
     s->watch.next = srv->watched;
     if (srv->watched)
@@ -419,7 +419,8 @@ static void *watchdog_main(void *arg)
         int64_t now = timefmt_now_ms();
         for (watch_t *w = srv->watched; w; w = w->next) {
             char b;
-            if (now - w->progress_ms < HTTP_HANGUP_CHECK_MS)
+            if (now - atomic_load_explicit(&w->progress_ms, memory_order_relaxed) <
+                HTTP_HANGUP_CHECK_MS)
                 continue;
             ssize_t n = recv(w->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
             if (n == 0)
@@ -453,7 +454,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         size_t n = *upload_data_size;
         *upload_data_size = 0;
         if (s->watched)
-            s->watch.progress_ms = timefmt_now_ms(); /* racy read by the watchdog is fine */
+            atomic_store_explicit(&s->watch.progress_ms, timefmt_now_ms(), memory_order_relaxed);
         if (s->answered)
             return MHD_YES; /* discarding the rest after an early answer */
         r->in_bytes += n;
