@@ -6,8 +6,9 @@
 // the current snapshot (avsc) name the data files; new ones are downloaded
 // and read with DuckDB. A row is visible when the poll that read it ends;
 // freshness = visible time - the PUT's acknowledgement time (same clock).
-// Cost: BENCH_PUTS PUTs with BENCH_CONCURRENCY in flight on a bucket with a
-// configuration and on one without; prints the throughput ratio.
+// Cost: BENCH_ROUNDS alternating rounds of BENCH_PUTS PUTs with
+// BENCH_CONCURRENCY in flight on a bucket with a configuration and on one
+// without; prints the ratio of the median throughputs.
 import { createRequire } from "node:module";
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,6 +30,7 @@ const credentials = { accessKeyId: process.env.KURA_ACCESS_KEY_ID,
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const PUTS = Number(process.env.BENCH_PUTS || 4000);
 const CONC = Number(process.env.BENCH_CONCURRENCY || 16);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
 const region = "us-east-1";
 const s3 = new S3Client({ endpoint, region, credentials, forcePathStyle: true, maxAttempts: 1 });
 const tables = new S3TablesClient({ endpoint, region, credentials, maxAttempts: 1 });
@@ -129,13 +131,13 @@ async function freshness(rate) {
     `p99 ${pct(lat, 0.99).toFixed(2)} s, max ${lat[lat.length - 1].toFixed(2)} s`);
 }
 
-async function throughput(bucket) {
+async function throughput(bucket, round) {
   let next = 0;
   const t0 = performance.now();
   await Promise.all(Array.from({ length: CONC }, async () => {
     while (next < PUTS) {
       const i = next++;
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `t${i}`, Body: "x".repeat(100) }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `t${round}-${i}`, Body: "x".repeat(100) }));
     }
   }));
   return PUTS / ((performance.now() - t0) / 1000);
@@ -147,12 +149,19 @@ try {
   await freshness(1000);
   for (const b of ["warm", "plain"]) await s3.send(new CreateBucketCommand({ Bucket: b }));
   await configured("journaled");
-  await throughput("warm");
-  const plain = await throughput("plain");
-  const journaled = await throughput("journaled");
-  console.log(`PUT throughput (${PUTS} PUTs of 100 B, ${CONC} in flight): without ` +
-    `${plain.toFixed(0)}/s, with a configuration ${journaled.toFixed(0)}/s, ratio ` +
-    `${(journaled / plain).toFixed(2)}`);
+  await throughput("warm", 0);
+  // Alternating rounds, medians: one run of each in a fixed order mostly
+  // measured which went first (page cache, store growth, a publisher pass).
+  const plain = [], journaled = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    plain.push(await throughput("plain", r));
+    journaled.push(await throughput("journaled", r));
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`PUT throughput (${ROUNDS} alternating rounds of ${PUTS} PUTs of 100 B, ${CONC} in ` +
+    `flight; medians): without ${med(plain).toFixed(0)}/s, with a configuration ` +
+    `${med(journaled).toFixed(0)}/s, ratio ${(med(journaled) / med(plain)).toFixed(2)} ` +
+    `(rounds: ${plain.map((p, i) => (journaled[i] / p).toFixed(2)).join(" ")})`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

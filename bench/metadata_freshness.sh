@@ -4,7 +4,8 @@
 # the journal table's current snapshot, at 100 and 1,000 PUT/s (goal p99 <=
 # 5 s), and PUT throughput on a bucket with a metadata configuration over one
 # without (goal ratio >= 0.9). Loopback only, bounded (BENCH_SECONDS=10 per
-# rate, BENCH_PUTS=4000 per throughput run), stops the kura it started.
+# rate, BENCH_ROUNDS=5 alternating rounds of BENCH_PUTS=4000 for the cost),
+# stops the kura it started.
 # Never part of `make test`.
 #   bench/metadata_freshness.sh              builds build/kura (release)
 #   KURA_BIN=path/to/kura bench/metadata_freshness.sh
