@@ -211,8 +211,12 @@ static query_err_t file_list(query_resolver_t *r, arena_t *a, buf_t *b, const ic
 /* The read_parquet subquery for a scan. Position deletes become an anti
  * join on (file, row position); their file_path column holds locations,
  * mapped to the local names DuckDB reports in `filename`. */
+/* `by_name`: the table never had another schema, so every data file names
+ * its columns as the schema does and DuckDB can read them by name. The
+ * field-id mapping (schema=...) is needed after schema evolution, but DuckDB
+ * 1.4 scans such a read on one thread: a 1M-row group-by took twice as long. */
 static query_err_t scan_select(query_resolver_t *r, arena_t *a, buf_t *b, const ice_schema_t *s,
-                               const ice_scan_t *scan, char *msg, size_t cap)
+                               const ice_scan_t *scan, bool by_name, char *msg, size_t cap)
 {
     const char **dl = NULL, **xl = NULL;
     query_err_t e;
@@ -228,12 +232,29 @@ static query_err_t scan_select(query_resolver_t *r, arena_t *a, buf_t *b, const 
     for (size_t i = 0; i < s->root->n_fields; i++) {
         if (i)
             buf_puts(b, ", ");
-        buf_puts(b, "kura_d.");
+        if (by_name) {
+            buf_t t;
+            buf_init(&t, 1 << 16);
+            bool ok = query_duck_type(&t, s->root->fields[i].type);
+            if (ok) {
+                buf_puts(b, "CAST(kura_d.");
+                query_sql_ident(b, s->root->fields[i].name);
+                buf_printf(b, " AS %s) AS ", buf_cstr(&t));
+            }
+            buf_release(&t);
+            if (!ok)
+                return query_fail(msg, cap, QUERY_ERR_UNSUPPORTED,
+                                  "column %s has a type kura cannot read", s->root->fields[i].name);
+        } else {
+            buf_puts(b, "kura_d.");
+        }
         query_sql_ident(b, s->root->fields[i].name);
     }
     buf_puts(b, " FROM read_parquet(");
     if ((e = file_list(r, a, b, scan->data, scan->n_data, &dl, msg, cap)) != QUERY_OK)
         return e;
+    if (by_name)
+        goto options;
     buf_puts(b, ", schema=map{");
     for (size_t i = 0; i < s->root->n_fields; i++) {
         const ice_field_t *f = &s->root->fields[i];
@@ -256,6 +277,7 @@ static query_err_t scan_select(query_resolver_t *r, arena_t *a, buf_t *b, const 
         buf_puts(b, "', default_value: NULL}");
     }
     buf_puts(b, "}");
+options:
     if (scan->n_deletes)
         buf_puts(b, ", filename=true, file_row_number=true");
     buf_puts(b, ") AS kura_d");
@@ -323,8 +345,12 @@ static query_err_t expand(void *ctx, arena_t *a, const query_ref_t *ref, const c
         if (irc != ICE_OK) {
             e = from_ice(irc, &ie, msg, cap, "planning the scan");
         } else {
-            const ice_schema_t *s = ice_metadata_schema(m, scan.schema_id);
-            e = s ? scan_select(r, a, &b, s, &scan, msg, cap)
+            /* The current snapshot reads with the table's current schema
+             * (renamed columns answer to their new names); time travel with
+             * the schema the snapshot was written under. */
+            const ice_schema_t *s =
+                ice_metadata_schema(m, ref->tt == QUERY_TT_NONE ? -1 : scan.schema_id);
+            e = s ? scan_select(r, a, &b, s, &scan, m->n_schemas == 1, msg, cap)
                   : query_fail(msg, cap, QUERY_ERR_INTERNAL, "snapshot schema missing");
         }
     }

@@ -173,6 +173,32 @@ class SqlEndpoint(SqlTestCase):
         self.assertEqual(self.sql_ok("SELECT a FROM \"sql-bucket\".ns.guarded")["rows"],
                          [{"a": 1}])
 
+    def test_7_a_renamed_column_is_read_by_field_id(self):
+        """After schema evolution the data files still carry the old column
+        name; the scan must map them by Iceberg field id."""
+        self.sql_ok("CREATE TABLE \"sql-bucket\".ns.evolved AS SELECT 1 AS a, 'x' AS s")
+        out = self.sql_ok("SELECT a, s FROM \"sql-bucket\".ns.evolved")
+        self.assertEqual(out["rows"], [{"a": 1, "s": "x"}])
+        t = self.tables.get_table(tableBucketARN=self.bucket_arn, namespace="ns", name="evolved")
+        loc = self.metadata_location("evolved")
+        bucket, key = loc[len("s3://"):].split("/", 1)
+        md = json.loads(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        cur = [x for x in md["schemas"] if x["schema-id"] == md["current-schema-id"]][0]
+        new = json.loads(json.dumps(cur))
+        new["schema-id"] = max(x["schema-id"] for x in md["schemas"]) + 1
+        for f in new["fields"]:
+            if f["name"] == "a":
+                f["name"] = "renamed_a"
+        md["schemas"].append(new)
+        md["current-schema-id"] = new["schema-id"]
+        new_key = key.rsplit("/", 1)[0] + "/99999-evolved.metadata.json"
+        self.s3.put_object(Bucket=bucket, Key=new_key, Body=json.dumps(md).encode())
+        self.tables.update_table_metadata_location(
+            tableBucketARN=self.bucket_arn, namespace="ns", name="evolved",
+            versionToken=t["versionToken"], metadataLocation="s3://%s/%s" % (bucket, new_key))
+        out = self.sql_ok("SELECT renamed_a, s FROM \"sql-bucket\".ns.evolved")
+        self.assertEqual(out["rows"], [{"renamed_a": 1, "s": "x"}])
+
     def test_6_cli_prints_csv_and_json_lines(self):
         self.create_empty_table("cli")
         self.sql_ok("INSERT INTO \"sql-bucket\".ns.cli SELECT range AS n FROM range(4)")
