@@ -19,6 +19,18 @@ export PYTHONDONTWRITEBYTECODE=1
 export PYTHONUNBUFFERED=1
 
 py_rc=0 js_rc=0
+# The node modules first: Python tests read Iceberg tables back through
+# them too (metadata_table_dump.mjs: avsc + DuckDB).
+cd "$here/js" || exit 1
+if ! cmp -s package-lock.json node_modules/.kura-installed-lock 2>/dev/null; then
+    if npm ci --no-audit --no-fund; then
+        cp package-lock.json node_modules/.kura-installed-lock
+    else
+        js_rc=1
+    fi
+fi
+cd "$root" || exit 1
+
 echo "== integration (python unittest) against $KURA_BIN"
 start=$(date +%s)
 (cd "$root" && python3 -m unittest discover -s tests/integration \
@@ -32,14 +44,6 @@ if [ "${KURA_IT_SKIP_JS:-0}" != 1 ]; then
     echo "== integration (node --test, @aws-sdk/client-s3)"
     start=$(date +%s)
     cd "$here/js" || exit 1
-    # Reinstall whenever the lockfile changed since the last install.
-    if ! cmp -s package-lock.json node_modules/.kura-installed-lock 2>/dev/null; then
-        if npm ci --no-audit --no-fund; then
-            cp package-lock.json node_modules/.kura-installed-lock
-        else
-            js_rc=1
-        fi
-    fi
     if [ "$js_rc" = 0 ]; then
         node --test --test-reporter=spec ./*.test.mjs
         js_rc=$?

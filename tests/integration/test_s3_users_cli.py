@@ -25,8 +25,11 @@ class UsersCli(KuraTestCase):
                     e.pop(k, None)
                 else:
                     e[k] = v
+        # cwd: the CLI falls back to ./data/credentials; a checkout where
+        # `make run` has served ./data must not lend the test its keys.
         p = subprocess.run([self.server.bin, "user"] + [str(a) for a in args], env=e,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
+                           cwd=self.tmp)
         if check is not None:
             self.assertEqual(p.returncode == 0, check,
                              "kura user %s -> %d\nstdout: %s\nstderr: %s"
