@@ -29,7 +29,7 @@ class UsersCli(KuraTestCase):
         # `make run` has served ./data must not lend the test its keys.
         p = subprocess.run([self.server.bin, "user"] + [str(a) for a in args], env=e,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
-                           cwd=self.tmp)
+                           cwd=self._cli_home)
         if check is not None:
             self.assertEqual(p.returncode == 0, check,
                              "kura user %s -> %d\nstdout: %s\nstderr: %s"
