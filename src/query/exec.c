@@ -15,6 +15,7 @@
  * flag is set; the interrupted statement fails with DuckDB's INTERRUPT
  * error, reported as QUERY_ERR_TIMEOUT or QUERY_ERR_CANCELLED. */
 #include "query/query_int.h"
+#include "query/text.h"
 #include "util/log.h"
 
 #pragma GCC diagnostic push
@@ -379,13 +380,16 @@ static query_err_t prepare_select(query_t *q, query_slot_t *s, const char *sql,
     return QUERY_OK;
 }
 
-/* Runs a checked SELECT, every column cast to text, and feeds the sink. */
+/* Runs a checked SELECT and feeds the sink every value as text. When kura
+ * formats every column type itself (query/text.c) the statement runs as
+ * prepared; otherwise it runs again wrapped in a cast of every column to
+ * VARCHAR, which DuckDB formats. */
 static query_err_t stream_select(query_t *q, query_slot_t *s, arena_t *a, const char *sql,
                                  const query_sink_t *sink, query_result_t *r)
 {
     duckdb_prepared_statement st = NULL, wst = NULL;
     duckdb_result res;
-    bool have_res = false;
+    bool have_res = false, native = true;
     size_t nc;
     const char **names = NULL, **types = NULL, **vals = NULL;
     buf_t row;
@@ -397,10 +401,11 @@ static query_err_t stream_select(query_t *q, query_slot_t *s, arena_t *a, const 
     names = arena_alloc(a, (nc + 1) * sizeof *names);
     types = arena_alloc(a, (nc + 1) * sizeof *types);
     vals = arena_alloc(a, (nc + 1) * sizeof *vals);
-    duckdb_string_t **cols = arena_alloc(a, (nc + 1) * sizeof *cols);
+    query_text_col_t *tx = arena_alloc(a, (nc + 1) * sizeof *tx);
+    void **cols = arena_alloc(a, (nc + 1) * sizeof *cols);
     uint64_t **valid = arena_alloc(a, (nc + 1) * sizeof *valid);
     size_t *offs = arena_alloc(a, (nc + 1) * sizeof *offs);
-    if (!names || !types || !vals || !cols || !valid || !offs) {
+    if (!names || !types || !vals || !tx || !cols || !valid || !offs) {
         r->err = QUERY_ERR_INTERNAL;
         goto fail;
     }
@@ -410,15 +415,26 @@ static query_err_t stream_select(query_t *q, query_slot_t *s, arena_t *a, const 
         names[i] = arena_strdup(a, cn ? cn : "");
         duck_free_str(cn);
         types[i] = type_name(duckdb_prepared_statement_column_type(st, i));
+        duckdb_logical_type lt = duckdb_prepared_statement_column_logical_type(st, i);
+        native = native && query_text_col(lt, &tx[i]);
+        duckdb_destroy_logical_type(&lt);
     }
-    duckdb_destroy_prepare(&st);
-    /* The newlines end a trailing -- comment of the user's text. */
-    char *wrapped = arena_printf(a, "SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n%s\n) AS kura_q", sql);
-    if (!wrapped || prepare_select(q, s, wrapped, &wst, r) != QUERY_OK)
-        goto fail;
-    if (duckdb_prepared_statement_column_count(wst) != nc) {
-        r->err = query_fail(r->msg, sizeof r->msg, QUERY_ERR_INTERNAL, "column count changed");
-        goto fail;
+    if (native) {
+        wst = st;
+        st = NULL;
+    } else {
+        duckdb_destroy_prepare(&st);
+        /* The newlines end a trailing -- comment of the user's text. */
+        char *wrapped =
+            arena_printf(a, "SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n%s\n) AS kura_q", sql);
+        if (!wrapped || prepare_select(q, s, wrapped, &wst, r) != QUERY_OK)
+            goto fail;
+        if (duckdb_prepared_statement_column_count(wst) != nc) {
+            r->err = query_fail(r->msg, sizeof r->msg, QUERY_ERR_INTERNAL, "column count changed");
+            goto fail;
+        }
+        for (size_t i = 0; i < nc; i++)
+            tx[i] = (query_text_col_t){.kind = QUERY_TX_VARCHAR};
     }
     if (sink->header && !sink->header(sink->ctx, nc, names, types)) {
         r->err = QUERY_ERR_CANCELLED;
@@ -450,8 +466,7 @@ static query_err_t stream_select(query_t *q, query_slot_t *s, arena_t *a, const 
                     continue;
                 }
                 offs[c] = row.len;
-                buf_append(&row, duckdb_string_t_data(&cols[c][i]),
-                           duckdb_string_t_length(cols[c][i]));
+                query_text_put(&row, &tx[c], cols[c], i);
                 buf_putc(&row, '\0');
             }
             if (!buf_ok(&row)) {

@@ -5,6 +5,7 @@
  * called query_e2e). */
 #include "check.h"
 #include "query/query.h"
+#include "query/text.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -598,6 +599,99 @@ static void test_athena_start_poll_paginate_fail_and_stop(void)
     json_decref(j);
 }
 
+/* Result text kura writes itself (query/text.c) equals DuckDB's own
+ * CAST(... AS VARCHAR), value for value: edge values and 20,000 spread
+ * values of every type kura formats. */
+static void test_result_text_matches_duckdbs_cast(void)
+{
+    static const struct {
+        duckdb_type type;
+        const char *gen; /* a column x of that type */
+    } cases[] = {
+        {DUCKDB_TYPE_BOOLEAN, "SELECT range % 3 = 0 AS x FROM range(4)"},
+        {DUCKDB_TYPE_TINYINT, "SELECT CAST(CAST(hash(range) % 256 AS SMALLINT) - 128 AS TINYINT) AS x "
+                              "FROM range(2000)"},
+        {DUCKDB_TYPE_SMALLINT, "SELECT CAST(CAST(hash(range) % 65536 AS INTEGER) - 32768 AS SMALLINT) AS x "
+                               "FROM range(2000)"},
+        {DUCKDB_TYPE_INTEGER, "SELECT CAST(CAST(hash(range) % 4294967296 AS BIGINT) - 2147483648 AS INTEGER)"
+                              " AS x FROM range(2000)"},
+        {DUCKDB_TYPE_BIGINT, "SELECT CAST(CAST(hash(range) AS HUGEINT) - 9223372036854775808 AS BIGINT) AS x"
+                             " FROM range(2000)"},
+        {DUCKDB_TYPE_UTINYINT, "SELECT CAST(hash(range) % 256 AS UTINYINT) AS x FROM range(300)"},
+        {DUCKDB_TYPE_USMALLINT, "SELECT CAST(hash(range) % 65536 AS USMALLINT) AS x FROM range(300)"},
+        {DUCKDB_TYPE_UINTEGER, "SELECT CAST(hash(range) % 4294967296 AS UINTEGER) AS x FROM range(300)"},
+        {DUCKDB_TYPE_UBIGINT, "SELECT hash(range) AS x FROM range(2000)"},
+        {DUCKDB_TYPE_HUGEINT,
+         "SELECT CAST(hash(range) >> 1 AS HUGEINT) * CAST(hash(range + 7) >> 1 AS HUGEINT) * "
+         "(CASE WHEN range % 2 = 0 THEN 1 ELSE -1 END) AS x FROM range(2000) UNION ALL "
+         "SELECT * FROM (VALUES (170141183460469231731687303715884105727::HUGEINT), "
+         "(-170141183460469231731687303715884105727::HUGEINT - 1), (0::HUGEINT)) AS v(x)"},
+        {DUCKDB_TYPE_UHUGEINT, "SELECT CAST(hash(range) AS UHUGEINT) * CAST(hash(range + 3) AS UHUGEINT)"
+                               " AS x FROM range(2000)"},
+        {DUCKDB_TYPE_DATE,
+         "SELECT CAST(make_timestamp(CAST(hash(range) % 9000000000000000000 AS BIGINT) - "
+         "4500000000000000000) AS DATE) AS x FROM range(2000) UNION ALL SELECT * FROM (VALUES "
+         "(DATE '0001-01-01'), (DATE '0000-12-31'), (DATE '0044-03-15 (BC)'), (DATE '9999-12-31'), "
+         "(DATE '10000-01-01'), (DATE '1970-01-01'), ('infinity'::DATE), ('-infinity'::DATE)) AS v(x)"},
+        {DUCKDB_TYPE_TIMESTAMP,
+         "SELECT make_timestamp(CAST(hash(range) % 9000000000000000000 AS BIGINT) - "
+         "4500000000000000000) AS x FROM range(10000) UNION ALL "
+         "SELECT make_timestamp(CAST(hash(range) % 4000000000000000 AS BIGINT)) AS x FROM range(2000) "
+         "UNION ALL SELECT * FROM (VALUES (TIMESTAMP '2025-06-01 00:00:00.5'), "
+         "(TIMESTAMP '2025-06-01 00:00:00.000001'), (TIMESTAMP '2025-06-01 23:59:59.999999'), "
+         "(TIMESTAMP '0001-01-01 00:00:00'), (TIMESTAMP '0000-12-31 23:59:59.25'), "
+         "('infinity'::TIMESTAMP), ('-infinity'::TIMESTAMP), (TIMESTAMP '1969-12-31 23:59:59.9')) AS v(x)"},
+        {DUCKDB_TYPE_DECIMAL, "SELECT CAST((CAST(hash(range) % 19999 AS DOUBLE) - 9999) / 10000 AS "
+                              "DECIMAL(4,4)) AS x FROM range(500)"},
+        {DUCKDB_TYPE_DECIMAL, "SELECT CAST((CAST(hash(range) % 19999 AS DOUBLE) - 9999) / 10 AS "
+                              "DECIMAL(4,1)) AS x FROM range(500)"},
+        {DUCKDB_TYPE_DECIMAL, "SELECT CAST((CAST(hash(range) % 1999999999 AS DOUBLE) - 999999999) / 1000"
+                              " AS DECIMAL(9,3)) AS x FROM range(500)"},
+        {DUCKDB_TYPE_DECIMAL, "SELECT CAST((CAST(hash(range) % 1999999999999999 AS DOUBLE) - "
+                              "999999999999999) / 1000000 AS DECIMAL(18,6)) AS x FROM range(500)"},
+        {DUCKDB_TYPE_DECIMAL, "SELECT CAST(CAST(hash(range) AS HUGEINT) * (CASE WHEN range % 2 = 0 THEN 1 "
+                              "ELSE -1 END) AS DECIMAL(38,10)) / 7 AS x FROM range(500)"},
+        {DUCKDB_TYPE_DECIMAL, "SELECT CAST(CAST(hash(range) % 199999 AS INTEGER) - 99999 AS DECIMAL(5,0)) "
+                              "AS x FROM range(500)"},
+        {DUCKDB_TYPE_VARCHAR, "SELECT 'k/' || range || chr(233) AS x FROM range(100)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* kura formats x: its type is one of the native ones */
+        duckdb_logical_type lt = duckdb_create_logical_type(cases[i].type);
+        query_text_col_t tc;
+        CHECK(cases[i].type == DUCKDB_TYPE_DECIMAL || query_text_col(lt, &tc), "native %d",
+              (int)cases[i].type);
+        duckdb_destroy_logical_type(&lt);
+
+        char *sql = NULL;
+        CHECK(asprintf(&sql, "SELECT x, CAST(x AS VARCHAR) AS d, typeof(x) AS t FROM (%s) AS g",
+                       cases[i].gen) > 0, "asprintf");
+        const char *out = one(sql);
+        CHECK(strcmp(out, "ERROR") != 0, "case %zu ran", i);
+        size_t rows = 0, bad = 0;
+        for (const char *p = out; *p;) {
+            const char *nl = strchr(p, '\n'), *end = nl ? nl : p + strlen(p);
+            const char *b1 = memchr(p, '|', (size_t)(end - p));
+            const char *b2 = b1 ? memchr(b1 + 1, '|', (size_t)(end - b1 - 1)) : NULL;
+            if (!b2 || (size_t)(b1 - p) != (size_t)(b2 - b1 - 1) || memcmp(p, b1 + 1, (size_t)(b1 - p))) {
+                if (bad++ < 5)
+                    fprintf(stderr, "  kura vs DuckDB: %.*s\n", (int)(end - p), p);
+            }
+            rows++;
+            p = nl ? nl + 1 : end;
+        }
+        CHECK(rows >= 4, "case %zu: %zu rows", i, rows);
+        CHECK_EQ_INT(bad, 0, "case %zu: %zu of %zu values differ", i, bad, rows);
+        free(sql);
+    }
+    /* types kura leaves to DuckDB's cast still read right */
+    CHECK_EQ_STR(one("SELECT 0.1::DOUBLE AS d, [1, 2] AS l, 1.5::FLOAT AS f"), "0.1|[1, 2]|1.5", "wrapped");
+    duckdb_logical_type f = duckdb_create_logical_type(DUCKDB_TYPE_DOUBLE);
+    query_text_col_t tc;
+    CHECK(!query_text_col(f, &tc), "DOUBLE goes through DuckDB's cast");
+    duckdb_destroy_logical_type(&f);
+}
+
 int main(void)
 {
     char tmpl[] = "/tmp/kura-query-e2e-XXXXXX";
@@ -620,6 +714,7 @@ int main(void)
     if (!Q)
         return check_report();
     RUN(test_insert_then_read_back_by_every_name_form);
+    RUN(test_result_text_matches_duckdbs_cast);
     RUN(test_aws_example_queries_run_unchanged);
     RUN(test_time_travel_selects_the_earlier_snapshot);
     RUN(test_stray_files_in_the_table_location_are_never_read);
