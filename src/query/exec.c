@@ -132,6 +132,7 @@ query_t *query_new(const query_opts_t *o, const query_catalog_t *cat)
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
     pthread_mutex_init(&q->wmu, NULL);
+    query_scan_cache_init(&q->scans);
 
     if (duckdb_create_config(&cfg) == DuckDBError)
         goto fail;
@@ -242,6 +243,7 @@ void query_free(query_t *q)
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->cv);
     pthread_mutex_destroy(&q->wmu);
+    query_scan_cache_free(&q->scans);
     free(q->slots);
     free(q->data_dir);
     free(q->spool_dir);
@@ -852,7 +854,7 @@ query_err_t query_run(query_t *q, const query_ctx_t *c, const char *sql, size_t 
         arena_free(a);
         return r->err = QUERY_ERR_BUSY;
     }
-    query_resolver_t rs = {.cat = &q->cat, .caller = c->caller, .conn = s->conn};
+    query_resolver_t rs = {.cat = &q->cat, .caller = c->caller, .conn = s->conn, .cache = &q->scans};
     query_rewrite_ctx_t rc = {.catalog = query_catalog_bucket(c->catalog), .database = c->database};
     query_resolver_bind(&rc, &rs);
     r->err = query_rewrite(a, sql, len, &rc, &st, r->msg, sizeof r->msg);

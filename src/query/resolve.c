@@ -16,6 +16,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static query_err_t from_ice(ice_rc_t rc, const ice_err_t *ie, char *msg, size_t cap,
@@ -29,14 +30,13 @@ static query_err_t from_ice(ice_rc_t rc, const ice_err_t *ie, char *msg, size_t 
                       ie ? ie->msg : "");
 }
 
-query_err_t query_table_load(query_resolver_t *r, arena_t *a, const char *bucket, const char *ns,
-                             const char *table, bool write, query_table_t *t, ice_metadata_t **m,
-                             char *msg, size_t cap)
+/* The catalog's answer for a table, authorization included. */
+static query_err_t table_lookup(query_resolver_t *r, arena_t *a, const char *bucket, const char *ns,
+                                const char *table, bool write, query_table_t *t, char *msg,
+                                size_t cap)
 {
-    int rc;
     memset(t, 0, sizeof *t);
-    *m = NULL;
-    rc = r->cat->resolve(r->cat->ctx, a, r->caller, bucket, ns, table, write, t);
+    int rc = r->cat->resolve(r->cat->ctx, a, r->caller, bucket, ns, table, write, t);
     if (rc == QUERY_ERR_NO_TABLE)
         return query_fail(msg, cap, QUERY_ERR_NO_TABLE, "table \"s3tablescatalog/%s\".%s.%s does not exist",
                           bucket, ns, table);
@@ -46,6 +46,14 @@ query_err_t query_table_load(query_resolver_t *r, arena_t *a, const char *bucket
     if (rc != QUERY_OK)
         return query_fail(msg, cap, (query_err_t)rc, "cannot resolve table %s.%s.%s", bucket, ns,
                           table);
+    return QUERY_OK;
+}
+
+/* Reads and parses t's current metadata (*m NULL when it has none). */
+static query_err_t metadata_read(const query_table_t *t, arena_t *a, ice_metadata_t **m, char *msg,
+                                 size_t cap)
+{
+    *m = NULL;
     if (!t->metadata_location)
         return QUERY_OK;
     if (!t->io)
@@ -53,13 +61,24 @@ query_err_t query_table_load(query_resolver_t *r, arena_t *a, const char *bucket
     char *json = NULL;
     size_t len = 0;
     ice_err_t ie = {{0}};
-    rc = t->io->read(t->io->ctx, t->metadata_location, ICE_METADATA_MAX_BYTES, a, &json, &len);
+    int rc = t->io->read(t->io->ctx, t->metadata_location, ICE_METADATA_MAX_BYTES, a, &json, &len);
     if (rc != ICE_OK)
         return from_ice((ice_rc_t)rc, NULL, msg, cap, "reading table metadata");
     ice_rc_t irc = ice_metadata_parse(a, json, len, m, &ie);
     if (irc != ICE_OK)
         return from_ice(irc, &ie, msg, cap, "table metadata");
     return QUERY_OK;
+}
+
+query_err_t query_table_load(query_resolver_t *r, arena_t *a, const char *bucket, const char *ns,
+                             const char *table, bool write, query_table_t *t, ice_metadata_t **m,
+                             char *msg, size_t cap)
+{
+    query_err_t e;
+    *m = NULL;
+    if ((e = table_lookup(r, a, bucket, ns, table, write, t, msg, cap)) != QUERY_OK)
+        return e;
+    return metadata_read(t, a, m, msg, cap);
 }
 
 bool query_duck_type(buf_t *b, const ice_type_t *t)
@@ -300,6 +319,66 @@ options:
     return QUERY_OK;
 }
 
+void query_scan_cache_init(query_scan_cache_t *c)
+{
+    memset(c, 0, sizeof *c);
+    pthread_mutex_init(&c->mu, NULL);
+}
+
+void query_scan_cache_free(query_scan_cache_t *c)
+{
+    for (size_t i = 0; i < QUERY_SCAN_CACHE_ENTRIES; i++) {
+        free(c->e[i].key);
+        free(c->e[i].sql);
+    }
+    pthread_mutex_destroy(&c->mu);
+}
+
+/* The cached scan of metadata location `key`, copied into a. */
+static const char *cache_get(query_scan_cache_t *c, arena_t *a, const char *key, uint64_t *bytes)
+{
+    const char *sql = NULL;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < QUERY_SCAN_CACHE_ENTRIES; i++)
+        if (c->e[i].used && !strcmp(c->e[i].key, key)) {
+            c->e[i].used = ++c->tick;
+            *bytes = c->e[i].bytes;
+            sql = arena_strdup(a, c->e[i].sql);
+            break;
+        }
+    pthread_mutex_unlock(&c->mu);
+    return sql;
+}
+
+static void cache_put(query_scan_cache_t *c, const char *key, const char *sql, uint64_t bytes)
+{
+    if (strlen(sql) > QUERY_SCAN_CACHE_MAX_SQL)
+        return;
+    char *k = strdup(key), *s = strdup(sql);
+    if (!k || !s) {
+        free(k);
+        free(s);
+        return;
+    }
+    pthread_mutex_lock(&c->mu);
+    size_t victim = 0;
+    for (size_t i = 0; i < QUERY_SCAN_CACHE_ENTRIES; i++) {
+        if (c->e[i].used && !strcmp(c->e[i].key, key)) { /* planned twice at once */
+            victim = i;
+            break;
+        }
+        if (c->e[i].used < c->e[victim].used)
+            victim = i;
+    }
+    free(c->e[victim].key);
+    free(c->e[victim].sql);
+    c->e[victim].key = k;
+    c->e[victim].sql = s;
+    c->e[victim].bytes = bytes;
+    c->e[victim].used = ++c->tick;
+    pthread_mutex_unlock(&c->mu);
+}
+
 static query_err_t expand(void *ctx, arena_t *a, const query_ref_t *ref, const char **sql,
                           char *msg, size_t cap)
 {
@@ -308,9 +387,16 @@ static query_err_t expand(void *ctx, arena_t *a, const query_ref_t *ref, const c
     ice_metadata_t *m;
     query_err_t e;
     int64_t snap = -1;
+    uint64_t bytes0 = r->bytes_scanned, cached = 0;
 
-    if ((e = query_table_load(r, a, ref->bucket, ref->ns, ref->table, false, &t, &m, msg, cap)) !=
-        QUERY_OK)
+    if ((e = table_lookup(r, a, ref->bucket, ref->ns, ref->table, false, &t, msg, cap)) != QUERY_OK)
+        return e;
+    bool cacheable = r->cache && t.metadata_location && ref->tt == QUERY_TT_NONE;
+    if (cacheable && (*sql = cache_get(r->cache, a, t.metadata_location, &cached))) {
+        r->bytes_scanned += cached;
+        return QUERY_OK;
+    }
+    if ((e = metadata_read(&t, a, &m, msg, cap)) != QUERY_OK)
         return e;
     if (!m) {
         *sql = "(SELECT NULL AS empty WHERE false)";
@@ -358,6 +444,8 @@ static query_err_t expand(void *ctx, arena_t *a, const query_ref_t *ref, const c
         e = query_fail(msg, cap, QUERY_ERR_TOO_LARGE, "table %s has too many files", ref->table);
     if (e == QUERY_OK && !(*sql = arena_strndup(a, b.data, b.len)))
         e = QUERY_ERR_INTERNAL;
+    if (e == QUERY_OK && cacheable)
+        cache_put(r->cache, t.metadata_location, *sql, r->bytes_scanned - bytes0);
     buf_release(&b);
     return e;
 }

@@ -22,6 +22,7 @@ typedef struct {
     char meta[512];   /* current metadata location, "" = none */
     unsigned version; /* the version token */
     bool managed;
+    bool deny; /* the caller may not read it (a policy changed) */
 } tbl_t;
 
 typedef struct {
@@ -57,7 +58,7 @@ static int c_resolve(void *ctx, arena_t *a, const auth_caller_t *caller, const c
     tbl_t *t = find(ctx, b, ns, name);
     if (!t)
         return QUERY_ERR_NO_TABLE;
-    if (!strcmp(name, "secret"))
+    if (!strcmp(name, "secret") || t->deny)
         return QUERY_ERR_FORBIDDEN;
     fill(ctx, a, t, out);
     return QUERY_OK;
@@ -692,6 +693,39 @@ static void test_result_text_matches_duckdbs_cast(void)
     duckdb_destroy_logical_type(&f);
 }
 
+/* Repeated reads of a table's current snapshot reuse the planned scan
+ * (query/resolve.c), which must never outlive what it was planned from: a
+ * commit moves the table to a new metadata file and the next read sees it,
+ * and the catalog's authorization answer is asked for every query. */
+static void test_repeated_reads_see_commits_and_policy_changes(void)
+{
+    query_result_t res;
+    rows_t rw;
+    buf_init(&rw.out, 1 << 20);
+    char sql[2048];
+    tbl_t *t = find(&CAT, "my-bucket", "b_photos", "journal");
+    CHECK(t != NULL, "journal");
+    const char *count = "SELECT count(*) FROM " J;
+    char before[32];
+    snprintf(before, sizeof before, "%s", one(count));
+    CHECK_EQ_STR(one(count), before, "a second read, from the planned scan");
+    snprintf(sql, sizeof sql, "INSERT INTO " J " %s", ROWS1);
+    CHECK_EQ_INT(run(sql, NULL, NULL, &rw, &res), QUERY_OK, "%s", res.msg);
+    char want[32];
+    snprintf(want, sizeof want, "%d", atoi(before) + 3);
+    CHECK_EQ_STR(one(count), want, "the commit is read right after it");
+    CHECK_EQ_STR(one(count), want, "and again");
+    uint64_t scanned = 0;
+    CHECK_EQ_INT(run(count, NULL, NULL, &rw, &res), QUERY_OK, "%s", res.msg);
+    scanned = res.bytes_scanned;
+    CHECK(scanned > 0, "a cached scan still counts the bytes it hands DuckDB");
+    t->deny = true;
+    CHECK_EQ_INT(err_of(count, NULL, NULL), QUERY_ERR_FORBIDDEN, "denied once the policy says so");
+    t->deny = false;
+    CHECK_EQ_STR(one(count), want, "readable again");
+    buf_release(&rw.out);
+}
+
 int main(void)
 {
     char tmpl[] = "/tmp/kura-query-e2e-XXXXXX";
@@ -724,6 +758,7 @@ int main(void)
     RUN(test_long_query_is_stopped_by_the_timeout);
     RUN(test_http_endpoint_answers_json_csv_and_errors);
     RUN(test_athena_start_poll_paginate_fail_and_stop);
+    RUN(test_repeated_reads_see_commits_and_policy_changes); /* adds rows: last */
     query_free(Q);
     arena_free(CAT.a);
     char cmd[400];
