@@ -884,56 +884,26 @@ query_err_t query_run(query_t *q, const query_ctx_t *c, const char *sql, size_t 
 query_err_t query_check_syntax(query_t *q, const char *sql, size_t len, char *msg, size_t cap)
 {
     arena_t *a = arena_new(0);
-    query_tok_t *t;
-    size_t n;
+    char *text = NULL;
     if (!a)
         return QUERY_ERR_INTERNAL;
-    query_err_t e = query_lex(a, sql, len, &t, &n, msg, cap);
+    /* DuckDB's parser alone (no binding): table names need not exist. */
+    query_err_t e = query_syntax_text(a, sql, len, &text, msg, cap);
     if (e == QUERY_OK) {
-        /* DuckDB's parser alone (no binding): table names need not exist.
-         * Athena's dialect bits DuckDB's grammar rejects are cut first. */
-        char *text = arena_strndup(a, sql, len);
-        buf_t b;
-        buf_init(&b, QUERY_SQL_MAX_BYTES * 2);
-        size_t copied = 0;
-        for (size_t i = 0; text && i < n; i++) {
-            /* FOR TIMESTAMP|VERSION AS OF ...: blank out "FOR" .. "OF"; the
-             * expression that follows reads as an alias or literal. */
-            if (t[i].kind == QTK_IDENT && t[i].len == 3 && strncasecmp(text + t[i].off, "for", 3) == 0) {
-                size_t j = i + 1, seen = 0;
-                while (j < n && seen < 3) {
-                    if (t[j].kind != QTK_WS && t[j].kind != QTK_COMMENT)
-                        seen++;
-                    j++;
-                }
-                if (seen == 3 && strncasecmp(text + t[j - 1].off, "of", 2) == 0 && t[j - 1].len == 2) {
-                    buf_append(&b, text + copied, t[i].off - copied);
-                    buf_puts(&b, " , ");
-                    copied = t[j - 1].off + 2;
-                    i = j - 1;
-                }
-            }
-        }
-        if (text)
-            buf_append(&b, text + copied, len - copied);
-        duckdb_connection c;
         duckdb_extracted_statements ex = NULL;
         query_slot_t *s = slot_get(q, NULL);
-        if (!s || !buf_ok(&b)) {
+        if (!s) {
             e = QUERY_ERR_INTERNAL;
         } else {
-            c = (duckdb_connection)s->conn;
-            idx_t cnt = duckdb_extract_statements(c, buf_cstr(&b), &ex);
+            idx_t cnt = duckdb_extract_statements((duckdb_connection)s->conn, text, &ex);
             if (cnt == 0) {
                 const char *m = duckdb_extract_statements_error(ex);
                 e = QUERY_ERR_SYNTAX;
                 duck_msg(msg, cap, m ? m : "empty statement");
             }
             duckdb_destroy_extracted(&ex);
-        }
-        if (s)
             slot_put(q, s);
-        buf_release(&b);
+        }
     }
     arena_free(a);
     return e;

@@ -34,6 +34,13 @@ typedef struct {
 query_err_t query_lex(arena_t *a, const char *sql, size_t len, query_tok_t **toks, size_t *n,
                       char *msg, size_t cap);
 
+/* The text DuckDB's parser checks for a statement (Athena's
+ * StartQueryExecution refuses what does not parse): each FOR TIMESTAMP|
+ * VERSION AS OF clause cut out, and its expression appended as a statement
+ * of its own ("; SELECT <expr>") so that its syntax is checked too. */
+query_err_t query_syntax_text(arena_t *a, const char *sql, size_t len, char **out, char *msg,
+                              size_t cap);
+
 /* ---- rewrite ------------------------------------------------------------ */
 
 typedef enum { QUERY_TT_NONE = 0, QUERY_TT_VERSION, QUERY_TT_TIMESTAMP } query_tt_t;

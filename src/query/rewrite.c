@@ -463,6 +463,47 @@ static query_err_t parse_time_travel(rw_t *w, size_t i, query_ref_t *ref, size_t
     return ref->ts_expr ? QUERY_OK : QUERY_ERR_INTERNAL;
 }
 
+query_err_t query_syntax_text(arena_t *a, const char *sql, size_t len, char **out, char *msg,
+                              size_t cap)
+{
+    rw_t w = {.a = a, .sql = sql, .msg = msg, .cap = cap};
+    query_tok_t *toks;
+    query_err_t e;
+    if ((e = query_lex(a, sql, len, &toks, &w.n, msg, cap)) != QUERY_OK)
+        return e;
+    w.t = toks;
+    buf_t exprs;
+    buf_init(&w.out, QUERY_SQL_MAX_BYTES * 2);
+    buf_init(&exprs, QUERY_SQL_MAX_BYTES * 2);
+    for (size_t i = 0; i < w.n; i++) {
+        if (!tok_is(&w, i, "for"))
+            continue;
+        size_t k = sig(&w, i + 1), as = sig(&w, k + 1), of = sig(&w, as + 1), x = sig(&w, of + 1);
+        bool ts = tok_is(&w, k, "timestamp") || tok_is(&w, k, "system_time");
+        bool ver = tok_is(&w, k, "version") || tok_is(&w, k, "system_version");
+        if ((!ts && !ver) || !tok_is(&w, as, "as") || !tok_is(&w, of, "of") || x >= w.n)
+            continue;
+        size_t stop = ts ? tt_expr_end(&w, x) : x + 1;
+        if (stop <= x)
+            continue;
+        flush_to(&w, w.t[i].off);
+        buf_putc(&w.out, ' ');
+        buf_puts(&exprs, "\n;SELECT ");
+        buf_append(&exprs, sql + w.t[x].off, tok_end(&w, stop - 1) - w.t[x].off);
+        w.copied = tok_end(&w, stop - 1);
+        i = stop - 1;
+    }
+    flush_to(&w, len);
+    buf_append(&w.out, exprs.data, exprs.len);
+    bool ok = buf_ok(&w.out) && buf_ok(&exprs);
+    *out = ok ? arena_strndup(a, w.out.data, w.out.len) : NULL;
+    buf_release(&w.out);
+    buf_release(&exprs);
+    if (!ok)
+        return query_fail(msg, cap, QUERY_ERR_TOO_LARGE, "SQL text too large");
+    return *out ? QUERY_OK : QUERY_ERR_INTERNAL;
+}
+
 /* A (SELECT ... FROM (VALUES ...) t(cols) [WHERE false]) over string rows. */
 static const char *values_sql(rw_t *w, const char *const *cols, size_t ncols,
                               const char *const *cells, size_t nrows)

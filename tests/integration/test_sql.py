@@ -298,6 +298,14 @@ class AthenaApi(SqlTestCase):
         with self.assertRaises(ClientError) as e:
             self.athena.start_query_execution(QueryString="SELEC 1")
         self.assertEqual(e.exception.response["Error"]["Code"], "InvalidRequestException")
+        # Time travel is Athena syntax: it parses; a broken expression in it does not.
+        tt = "SELECT * FROM \"s3tablescatalog/sql-bucket\".ns.nope FOR TIMESTAMP AS OF %s"
+        _, q = self.athena_run(tt % "TIMESTAMP '2024-01-01 00:00:00' WHERE true")
+        self.assertEqual(q["Status"]["State"], "FAILED")   # parsed; the table does not exist
+        self.assertIn("nope", q["Status"]["AthenaError"]["ErrorMessage"])
+        with self.assertRaises(ClientError) as e:
+            self.athena.start_query_execution(QueryString=tt % "TIMESTAMP '2024-01-01' +")
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidRequestException")
 
     def test_failing_query_ends_failed_with_user_error(self):
         _, q = self.athena_run("SELECT * FROM \"s3tablescatalog/sql-bucket\".ns.nope")

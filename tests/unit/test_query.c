@@ -129,6 +129,31 @@ static void test_time_travel_clauses_end_where_the_expression_ends(void)
     }
 }
 
+/* What Athena's StartQueryExecution hands DuckDB's parser: time-travel
+ * clauses cut, their expressions checked as statements of their own. */
+static void test_syntax_text_cuts_time_travel_and_keeps_its_expression(void)
+{
+    static const struct {
+        const char *sql, *want;
+    } cases[] = {
+        {"SELECT * FROM b.ns.t FOR TIMESTAMP AS OF TIMESTAMP '2024-01-01 00:00:00' x WHERE a",
+         "SELECT * FROM b.ns.t   x WHERE a\n;SELECT TIMESTAMP '2024-01-01 00:00:00'"},
+        {"SELECT * FROM t FOR VERSION AS OF 123 JOIN u FOR SYSTEM_TIME AS OF now() - interval '1' day"
+         " ON true",
+         "SELECT * FROM t   JOIN u   ON true\n;SELECT 123\n;SELECT now() - interval '1' day"},
+        {"SELECT 1 FOR UPDATE", "SELECT 1 FOR UPDATE"},
+        {"SELECT 'FOR TIMESTAMP AS OF' AS x", "SELECT 'FOR TIMESTAMP AS OF' AS x"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        arena_t *a = arena_new(0);
+        char msg[256] = "", *out = NULL;
+        CHECK_EQ_INT(query_syntax_text(a, cases[i].sql, strlen(cases[i].sql), &out, msg, sizeof msg),
+                     QUERY_OK, "case %zu: %s", i, msg);
+        CHECK_EQ_STR(out ? out : "(null)", cases[i].want, "case %zu", i);
+        arena_free(a);
+    }
+}
+
 static void test_discovery_and_write_statements(void)
 {
     const char *out;
@@ -201,6 +226,7 @@ int main(void)
 {
     RUN(test_table_references_are_rewritten_where_tables_go);
     RUN(test_time_travel_clauses_end_where_the_expression_ends);
+    RUN(test_syntax_text_cuts_time_travel_and_keeps_its_expression);
     RUN(test_discovery_and_write_statements);
     RUN(test_refused_statements_and_bounded_scanner);
     return check_report();
