@@ -53,6 +53,9 @@ typedef struct exec {
     bool too_large;
 } exec_t;
 
+/* The catalog setting that holds primary's default OutputLocation. */
+#define WG_OUTPUT_SETTING "athena.workgroup.primary.output_location"
+
 struct query_athena {
     query_t *q;
     pthread_mutex_t mu;
@@ -255,6 +258,13 @@ query_athena_t *query_athena_new(query_t *q)
     if (!at)
         return NULL;
     at->q = q;
+    if (q->cat.setting_get) {
+        arena_t *a = arena_new(0);
+        char *v = NULL;
+        if (a && q->cat.setting_get(q->cat.ctx, a, WG_OUTPUT_SETTING, &v) == QUERY_OK && v)
+            at->wg_output = strdup(v);
+        arena_free(a);
+    }
     pthread_mutex_init(&at->mu, NULL);
     pthread_cond_init(&at->cv, NULL);
     at->workers = calloc(q->o.athena_workers, sizeof *at->workers);
@@ -634,8 +644,9 @@ static json_t *workgroup_json(const query_athena_t *at)
 
 /* UpdateWorkGroup: only primary's default OutputLocation
  * (ConfigurationUpdates.ResultConfigurationUpdates.OutputLocation /
- * RemoveOutputLocation). Kept in memory, like the executions. Root only:
- * the setting applies to every caller's queries. */
+ * RemoveOutputLocation), stored through the catalog so it outlives a
+ * restart (the executions do not). Root only: the setting applies to every
+ * caller's queries. */
 static void op_update_wg(query_athena_t *at, http_req_t *r, const auth_caller_t *caller,
                          json_t *in)
 {
@@ -664,8 +675,17 @@ static void op_update_wg(query_athena_t *at, http_req_t *r, const auth_caller_t 
     }
     pthread_mutex_lock(&at->mu);
     if (loc || remove) {
+        const query_catalog_t *cat = &at->q->cat;
+        if (cat->setting_put && cat->setting_put(cat->ctx, WG_OUTPUT_SETTING, nv) != QUERY_OK) {
+            pthread_mutex_unlock(&at->mu);
+            free(nv);
+            query_athena_error(r, QUERY_ERR_INTERNAL, "the workgroup setting was not saved");
+            return;
+        }
         free(at->wg_output);
         at->wg_output = nv;
+    } else {
+        free(nv);
     }
     pthread_mutex_unlock(&at->mu);
     reply(r, json_object());

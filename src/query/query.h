@@ -115,6 +115,12 @@ typedef struct {
      * by PutObject. May be NULL: results are kept only in memory. */
     int (*put_object)(void *ctx, const auth_caller_t *caller, const char *bucket,
                       const char *key, const void *data, size_t len);
+    /* The SQL service's own settings (the Athena workgroup's default
+     * OutputLocation), kept across restarts. get: QUERY_OK with *value, or
+     * QUERY_ERR_NO_TABLE when unset; put with value NULL removes. Both may
+     * be NULL: settings then live in memory only. */
+    int (*setting_get)(void *ctx, arena_t *a, const char *name, char **value);
+    int (*setting_put)(void *ctx, const char *name, const char *value);
 } query_catalog_t;
 
 /* ---- the service -------------------------------------------------------- */

@@ -288,6 +288,24 @@ static int cat_create(void *ctx, arena_t *a, const auth_caller_t *caller, const 
     return out->io ? QUERY_OK : QUERY_ERR_INTERNAL;
 }
 
+/* SQL settings are system records in namespace "sql". */
+static int cat_setting_get(void *ctx, arena_t *a, const char *name, char **value)
+{
+    router_t *rt = ctx;
+    size_t len;
+    store_rc_t rc = store_sys_get(rt->st, a, "sql", name, value, &len);
+    if (rc == STORE_NOT_FOUND)
+        return QUERY_ERR_NO_TABLE;
+    return rc == STORE_OK ? QUERY_OK : QUERY_ERR_INTERNAL;
+}
+
+static int cat_setting_put(void *ctx, const char *name, const char *value)
+{
+    router_t *rt = ctx;
+    store_rc_t rc = store_sys_put(rt->st, "sql", name, value, value ? strlen(value) : 0);
+    return rc == STORE_OK || (!value && rc == STORE_NOT_FOUND) ? QUERY_OK : QUERY_ERR_INTERNAL;
+}
+
 void router_sql_catalog(router_t *rt, query_catalog_t *cat)
 {
     memset(cat, 0, sizeof *cat);
@@ -298,4 +316,6 @@ void router_sql_catalog(router_t *rt, query_catalog_t *cat)
     cat->commit = cat_commit;
     cat->put_object = cat_put_object;
     cat->create = cat_create;
+    cat->setting_get = cat_setting_get;
+    cat->setting_put = cat_setting_put;
 }

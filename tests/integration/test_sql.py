@@ -360,11 +360,22 @@ class AthenaApi(SqlTestCase):
             body = self.s3.get_object(Bucket="athena-results",
                                       Key="wg/%s.csv" % qid)["Body"].read()
             self.assertEqual(body, b'"answer"\n"42"\n')
+            # The setting outlives the server (the executions do not).
+            self.kill9_and_restart()
+            wg = self.athena.get_work_group(WorkGroup="primary")["WorkGroup"]
+            self.assertEqual(wg["Configuration"]["ResultConfiguration"]["OutputLocation"],
+                             "s3://athena-results/wg/")
+            qid, q = self.athena_run("SELECT 43 AS answer")
+            self.assertEqual(q["ResultConfiguration"]["OutputLocation"],
+                             "s3://athena-results/wg/%s.csv" % qid)
         finally:
             self.athena.update_work_group(WorkGroup="primary", ConfigurationUpdates={
                 "ResultConfigurationUpdates": {"RemoveOutputLocation": True}})
         qid, q = self.athena_run("SELECT 1 AS one")
         self.assertNotIn("OutputLocation", q["ResultConfiguration"])
+        self.kill9_and_restart()   # ... and so does its removal
+        wg = self.athena.get_work_group(WorkGroup="primary")["WorkGroup"]
+        self.assertNotIn("OutputLocation", wg["Configuration"].get("ResultConfiguration", {}))
 
     def test_output_location_needs_put_object_permission(self):
         # A user may read the table and write results only under allowed/.
