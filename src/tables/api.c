@@ -70,6 +70,32 @@ tables_err_t tables_check_tags(tables_req_t *q, const json_t *v)
     return TABLES_OK;
 }
 
+tables_err_t tables_create_extras(tables_req_t *q, json_t **extra)
+{
+    static const struct {
+        const char *member, *key;
+        tables_err_t (*check)(tables_req_t *, const json_t *);
+    } opt[] = {{"encryptionConfiguration", "encryption", tables_check_encryption},
+               {"storageClassConfiguration", "storageClass", tables_check_storage_class},
+               {"tags", "tags", tables_check_tags}};
+    *extra = json_object();
+    if (!*extra)
+        return tables_fail(q, TABLES_ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++) {
+        json_t *v = json_object_get(q->json, opt[i].member);
+        if (!v || json_is_null(v))
+            continue;
+        tables_err_t e = opt[i].check(q, v);
+        if (e != TABLES_OK) {
+            json_decref(*extra);
+            *extra = NULL;
+            return e;
+        }
+        json_object_set(*extra, opt[i].key, v);
+    }
+    return TABLES_OK;
+}
+
 /* The policy is stored as given; evaluation of s3tables:* actions against it
  * comes with the policy engine (auth/policy.h), so here it is only checked
  * to be a JSON policy document within the model's size. */
@@ -213,23 +239,9 @@ static tables_err_t op_create_table_bucket(tables_req_t *q)
         return tables_fail(q, TABLES_ERR_BAD_REQUEST, "name is required.");
     if (!tables_bucket_name_ok(name))
         return tables_fail(q, TABLES_ERR_BAD_REQUEST, "Invalid table bucket name.");
-    json_t *extra = json_object();
-    static const struct {
-        const char *member, *key;
-        tables_err_t (*check)(tables_req_t *, const json_t *);
-    } opt[] = {{"encryptionConfiguration", "encryption", tables_check_encryption},
-               {"storageClassConfiguration", "storageClass", tables_check_storage_class},
-               {"tags", "tags", tables_check_tags}};
-    for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++) {
-        json_t *v = json_object_get(q->json, opt[i].member);
-        if (!v || json_is_null(v))
-            continue;
-        if ((e = opt[i].check(q, v)) != TABLES_OK) {
-            json_decref(extra);
-            return e;
-        }
-        json_object_set(extra, opt[i].key, v);
-    }
+    json_t *extra;
+    if ((e = tables_create_extras(q, &extra)) != TABLES_OK)
+        return e;
     tables_rec_t b;
     e = tables_bucket_create(q->t, q->a, name, false, extra, &b);
     json_decref(extra);

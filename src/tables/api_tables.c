@@ -208,23 +208,9 @@ tables_err_t tables_op_create_table(tables_req_t *q)
     const json_t *md = json_object_get(q->json, "metadata");
     if (md && !json_is_null(md) && (e = iceberg_args(q, md, &schema, &spec, &order, &props)))
         return e;
-    json_t *extra = json_object();
-    static const struct {
-        const char *member, *key;
-        tables_err_t (*check)(tables_req_t *, const json_t *);
-    } opt[] = {{"encryptionConfiguration", "encryption", tables_check_encryption},
-               {"storageClassConfiguration", "storageClass", tables_check_storage_class},
-               {"tags", "tags", tables_check_tags}};
-    for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++) {
-        json_t *v = json_object_get(q->json, opt[i].member);
-        if (!v || json_is_null(v))
-            continue;
-        if ((e = opt[i].check(q, v)) != TABLES_OK) {
-            json_decref(extra);
-            return e;
-        }
-        json_object_set(extra, opt[i].key, v);
-    }
+    json_t *extra;
+    if ((e = tables_create_extras(q, &extra)) != TABLES_OK)
+        return e;
     tables_rec_t b = {0}, n = {0}, tb = {0};
     if ((e = tables_req_bucket(q, q->seg[1], &b)) != TABLES_OK)
         goto fail;

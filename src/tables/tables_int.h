@@ -226,6 +226,12 @@ tables_err_t tables_check_storage_class(tables_req_t *q, const json_t *v);
 tables_err_t tables_check_tags(tables_req_t *q, const json_t *v);
 tables_err_t tables_check_policy(tables_req_t *q, const json_t *v);
 
+/* The optional members CreateTableBucket and CreateTable share
+ * (encryptionConfiguration, storageClassConfiguration, tags), checked and
+ * gathered under their record keys into *extra (a new object the caller
+ * releases; NULL on error). */
+tables_err_t tables_create_extras(tables_req_t *q, json_t **extra);
+
 /* ---- api.c helpers shared by the operation files ----------------------- */
 
 /* The bucket named by an ARN path segment / query value (BAD_REQUEST with a
