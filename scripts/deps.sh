@@ -9,7 +9,7 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 pkgs="build-essential cmake pkg-config libmicrohttpd-dev liblmdb-dev libssl-dev libjansson-dev
-      libexpat1-dev zlib1g-dev libisal-dev"
+      libexpat1-dev zlib1g-dev libisal-dev libedit-dev"
 if [ "${KURA_TEST_DEPS:-0}" = 1 ]; then
     pkgs="$pkgs clang valgrind awscli s3cmd rclone nginx wrk curl"
     # Node.js may come from elsewhere than Debian (bundling its own npm): take

@@ -20,6 +20,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstrict-prototypes"
 #include <duckdb.h>
+#include <editline/readline.h>
 #pragma GCC diagnostic pop
 
 #include <jansson.h>
@@ -326,19 +327,46 @@ static int run_script(const cli_t *c, const char *text, size_t len)
     return rc;
 }
 
+/* The prompt's history file: $KURA_SQL_HISTORY, else ~/.kura_sql_history;
+ * NULL (no history kept) without either. */
+static char *history_path(void)
+{
+    const char *env = getenv("KURA_SQL_HISTORY"), *home = getenv("HOME");
+    char *p = NULL;
+    if (env && *env)
+        return strdup(env);
+    if (home && *home && asprintf(&p, "%s/.kura_sql_history", home) < 0)
+        return NULL;
+    return p;
+}
+
+/* The prompt (a terminal on stdin): libedit for line editing, a statement
+ * ends at a ';' token and may span lines; each statement is one history
+ * entry (its lines joined by spaces), saved as soon as it is entered so a
+ * killed session keeps it. */
 static int interactive(const cli_t *c)
 {
     buf_t stmt;
-    char line[65536];
+    char *hist = history_path(), *last = NULL;
     buf_init(&stmt, CLI_MAX_INPUT_BYTES);
+    using_history();
+    stifle_history(1000);
+    if (hist)
+        read_history(hist);
     fprintf(stderr, "kura sql — end statements with ';', quit with \\q or Ctrl-D\n");
     for (;;) {
-        fputs(stmt.len ? "   ...> " : "kura> ", stderr);
-        if (!fgets(line, sizeof line, stdin))
+        char *line = readline(stmt.len ? "   ...> " : "kura> ");
+        if (!line)
             break;
-        if (!stmt.len && (!strncmp(line, "\\q", 2) || !strncmp(line, "quit", 4) || !strncmp(line, "exit", 4)))
+        if (!stmt.len && (!strncmp(line, "\\q", 2) || !strncmp(line, "quit", 4) ||
+                          !strncmp(line, "exit", 4))) {
+            free(line);
             break;
+        }
+        if (stmt.len)
+            buf_putc(&stmt, '\n');
         buf_puts(&stmt, line);
+        free(line);
         /* A statement is complete once the scanner sees a ';' token. */
         arena_t *a = arena_new(0);
         query_tok_t *t;
@@ -350,10 +378,27 @@ static int interactive(const cli_t *c)
                 done |= t[i].kind == QTK_PUNCT && stmt.data[t[i].off] == ';';
         arena_free(a);
         if (done || !buf_ok(&stmt)) {
+            char *entry = strdup(buf_cstr(&stmt));
+            for (char *p = entry; p && *p; p++)
+                if (*p == '\n')
+                    *p = ' ';
+            if (entry && *entry && (!last || strcmp(entry, last) != 0)) {
+                add_history(entry); /* a statement run again is not kept twice */
+                if (hist)
+                    write_history(hist);
+                free(last);
+                last = entry;
+            } else {
+                free(entry);
+            }
             run_script(c, stmt.data, stmt.len);
             buf_reset(&stmt);
         }
     }
+    if (hist)
+        write_history(hist);
+    free(hist);
+    free(last);
     buf_release(&stmt);
     return 0;
 }

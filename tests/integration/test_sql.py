@@ -7,6 +7,9 @@
 import csv
 import io
 import json
+import pty
+import re
+import select
 import os
 import subprocess
 import time
@@ -217,6 +220,57 @@ class SqlEndpoint(SqlTestCase):
                            env=env, capture_output=True, timeout=60)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn(b"AccessDenied", p.stderr)
+
+
+    def _prompt(self, env, keys, want, timeout=30):
+        """Runs `kura sql` on a pseudo-terminal, types each of `keys` once
+        the output since the previous key holds the matching entry of
+        `want`, and returns everything it printed."""
+        master, slave = pty.openpty()
+        p = subprocess.Popen([kura_bin(), "sql"], env=env, stdin=slave, stdout=slave,
+                             stderr=slave, close_fds=True, cwd=self._cli_home)
+        os.close(slave)
+        out, pos = b"", 0
+        try:
+            for k, w in zip(keys, want):
+                deadline = time.monotonic() + timeout
+                while w not in out[pos:]:
+                    self.assertLess(time.monotonic(), deadline,
+                                    "no %r from the prompt; it printed %r" % (w, out))
+                    r, _, _ = select.select([master], [], [], 0.2)
+                    if r:
+                        try:
+                            out += os.read(master, 65536)
+                        except OSError:   # the child closed its side
+                            break
+                pos = out.index(w, pos) + len(w)
+                os.write(master, k)
+            self.assertEqual(p.wait(timeout=timeout), 0, out)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            os.close(master)
+        return out.decode(errors="replace")
+
+    def test_8_prompt_edits_lines_and_keeps_history(self):
+        hist = os.path.join(self._cli_home, "sql-history")
+        env = self._cli_env({"KURA_ENDPOINT": self.endpoint, "TERM": "xterm",
+                             "KURA_SQL_HISTORY": hist})
+        up = b"\x1b[A"
+        # A statement over two lines, run again with the up arrow.
+        out = self._prompt(env, [b"SELECT 40 + 2\r", b"AS answer;\r", up + b"\r", b"\\q\r"],
+                           [b"kura> ", b"...> ", b"kura> ", b"kura> "])
+        self.assertEqual(out.count("42"), 2, out)
+        # libedit's file: a header line, then one entry a line, octal escapes.
+        with open(hist, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        entries = [re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), l)
+                   for l in lines[1:]]
+        self.assertEqual(entries, ["SELECT 40 + 2 AS answer;"])
+        # A new session recalls it from the history file.
+        out = self._prompt(env, [up + b"\r", b"\\q\r"], [b"kura> ", b"42"])
+        self.assertIn("42", out)
 
 
 class AthenaApi(SqlTestCase):
