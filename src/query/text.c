@@ -68,12 +68,12 @@ static void put_u128(buf_t *b, u128 v)
 
 static void put_i128(buf_t *b, i128 v)
 {
+    u128 m = (u128)v;
     if (v < 0) {
         buf_putc(b, '-');
-        put_u128(b, (u128)0 - (u128)v);
-    } else {
-        put_u128(b, (u128)v);
+        m = (u128)0 - m; /* the magnitude, INT128_MIN included */
     }
+    put_u128(b, m);
 }
 
 static void put_pad(buf_t *b, unsigned v, int width)
