@@ -2,7 +2,10 @@
  * (query/rewrite.c) on arbitrary text, with a resolver that expands every
  * reference, so literal/comment/identifier boundaries and time-travel
  * clauses are all exercised. Invariant: the rewrite of text with no table
- * reference is no longer than the text (discovery and renames aside). */
+ * reference is no longer than the text (discovery and renames aside).
+ * Also Athena's syntax-check text (query_syntax_text), which only moves
+ * time-travel expressions: never longer than the text plus their
+ * "\n;SELECT " prefixes. */
 #include "query/query_int.h"
 
 #include <stdint.h>
@@ -55,6 +58,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          * and date_add's rename. */
         if (st.nrefs == 0 && st.kind == QUERY_STMT_SELECT && st.sql_len > size &&
             !strstr(st.sql, "kura_v(") && !strstr(st.sql, "kura_date_add"))
+            abort();
+    }
+    char *text = NULL;
+    if (query_syntax_text(a, (const char *)data, size, &text, msg, sizeof msg) == QUERY_OK) {
+        size_t n = strlen(text), moved = 0;
+        for (const char *p = text; (p = strstr(p, "\n;SELECT ")); p++)
+            moved++;
+        if (n > size + moved * (sizeof "\n;SELECT " - 1 + 1))
             abort();
     }
     arena_free(a);
