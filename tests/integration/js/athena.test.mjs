@@ -6,11 +6,8 @@
 // KURA_SCALE=full makes the table 1,000,000 rows.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync, openSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import net from "node:net";
 import {
   AthenaClient,
   StartQueryExecutionCommand,
@@ -24,107 +21,38 @@ import {
   CreateNamespaceCommand,
   CreateTableCommand,
 } from "@aws-sdk/client-s3tables";
-import { S3Client, CreateBucketCommand, GetObjectCommand } from "@aws-sdk/client-s3";
+import { S3Client, CreateBucketCommand } from "@aws-sdk/client-s3";
 import { IcebergRestCatalog } from "iceberg-js";
 import { DuckDBInstance } from "@duckdb/node-api";
-import avro from "avsc";
+import { startKura, oauthToken, getS3, liveDataFiles } from "./harness.mjs";
 
 const ROWS = process.env.KURA_SCALE === "full" ? 1000000 : 100000;
 
-const ACCESS_KEY = "KURATESTACCESSKEY000";
-const SECRET_KEY = "kuraTestSecretKey/0000000000000000000000";
-const BIN = process.env.KURA_BIN;
-let server, port, dir, athena, s3, tables, catalog, duck, conn, bucketArn;
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const p = srv.address().port;
-      srv.close(() => resolve(p));
-    });
-  });
+let kura, athena, s3, tables, catalog, duck, conn, bucketArn;
 
 before(async () => {
-  assert.ok(BIN, "KURA_BIN must name the kura binary");
-  dir = mkdtempSync(join(tmpdir(), "kura-js-athena-"));
-  mkdirSync(join(dir, "data"));
-  port = await freePort();
-  const log = openSync(join(dir, "kura.log"), "a");
-  server = spawn(BIN, ["serve", "--data", join(dir, "data"), "--listen", `127.0.0.1:${port}`], {
-    env: { ...process.env, KURA_ACCESS_KEY_ID: ACCESS_KEY, KURA_SECRET_ACCESS_KEY: SECRET_KEY },
-    stdio: ["ignore", log, log],
-  });
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/kura/health`)).status === 200) break;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const endpoint = `http://127.0.0.1:${port}`;
-  const credentials = { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY };
-  athena = new AthenaClient({ endpoint, region: "us-east-1", credentials, maxAttempts: 1 });
-  s3 = new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, maxAttempts: 1,
-    credentials });
-  tables = new S3TablesClient({ endpoint, region: "us-east-1", maxAttempts: 1, credentials });
+  kura = await startKura({ tmpPrefix: "kura-js-athena-" });
+  athena = new AthenaClient(kura.clientConfig);
+  s3 = new S3Client({ ...kura.clientConfig, forcePathStyle: true });
+  tables = new S3TablesClient(kura.clientConfig);
   ({ arn: bucketArn } = await tables.send(new CreateTableBucketCommand({ name: "athena-js" })));
   await tables.send(new CreateNamespaceCommand({ tableBucketARN: bucketArn, namespace: ["ns"] }));
   // iceberg-js cannot SigV4-sign: a bearer token from kura's token endpoint.
-  const res = await fetch(`${endpoint}/iceberg/v1/oauth/tokens`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "client_credentials", client_id: ACCESS_KEY,
-      client_secret: SECRET_KEY }),
-  });
-  assert.equal(res.status, 200);
-  const { access_token: token } = await res.json();
-  catalog = new IcebergRestCatalog({ baseUrl: `${endpoint}/iceberg`, warehouse: bucketArn,
+  const { access_token: token } = await oauthToken(kura);
+  catalog = new IcebergRestCatalog({ baseUrl: `${kura.endpoint}/iceberg`, warehouse: bucketArn,
     auth: { type: "bearer", token } });
   duck = await DuckDBInstance.create(":memory:");
   conn = await duck.connect();
 });
 
-after(() => {
+after(async () => {
   conn?.closeSync();
   duck?.closeSync();
   s3?.destroy();
   tables?.destroy();
   athena?.destroy();
-  server?.kill("SIGTERM");
-  if (process.env.KURA_KEEP_TMP !== "1") rmSync(dir, { recursive: true, force: true });
+  await kura?.stop();
 });
-
-async function get(uri) {
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  assert.ok(m, `not an s3:// location: ${uri}`);
-  const r = await s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
-  return Buffer.from(await r.Body.transformToByteArray());
-}
-
-function readAvro(buf) {
-  return new Promise((resolve, reject) => {
-    const dec = new avro.streams.BlockDecoder();
-    const records = [];
-    dec.on("data", (r) => records.push(r));
-    dec.on("error", reject);
-    dec.on("end", () => resolve(records));
-    dec.end(buf);
-  });
-}
-
-// The current snapshot's live data files, from the metadata iceberg-js
-// loads, the manifest list and manifests read through S3.
-async function liveDataFiles(md) {
-  const snap = md.snapshots.find((s) => s["snapshot-id"] === md["current-snapshot-id"]);
-  const files = [];
-  for (const mf of await readAvro(await get(snap["manifest-list"]))) {
-    for (const e of await readAvro(await get(mf.manifest_path))) {
-      if (e.status !== 2) files.push(e.data_file);
-    }
-  }
-  return files;
-}
 
 async function run(sql, extra = {}) {
   const { QueryExecutionId: id } = await athena.send(
@@ -158,14 +86,14 @@ test("CTAS and INSERT through Athena, read back with iceberg-js and DuckDB", asy
   const snap = md.snapshots.find((s) => s["snapshot-id"] === md["current-snapshot-id"]);
   assert.equal(snap.summary["total-records"], String(ROWS));
   assert.equal(snap["parent-snapshot-id"], md0["current-snapshot-id"]);
-  const files = await liveDataFiles(md);
+  const files = await liveDataFiles(s3, md);
   assert.equal(files.reduce((n, f) => n + Number(f.record_count), 0), ROWS);
   const local = [];
   for (const f of files) {
     assert.ok(f.file_path.startsWith(`${md.location}/data/`), f.file_path);
-    const body = await get(f.file_path);
+    const body = await getS3(s3, f.file_path);
     assert.equal(body.length, Number(f.file_size_in_bytes));
-    const p = join(dir, `read-${local.length}.parquet`);
+    const p = join(kura.dir, `read-${local.length}.parquet`);
     writeFileSync(p, body);
     local.push(`'${p}'`);
   }
@@ -200,7 +128,7 @@ test("start, poll and paginate the table; the CSV lands at the output location",
   assert.equal(rows, ROWS);
   assert.equal(pages, Math.floor(ROWS / 1000) + 1);
   assert.equal(sum, (ROWS * (ROWS - 1)) / 2);
-  const csv = (await get(`s3://athena-out/js/${id}.csv`)).toString().split("\n");
+  const csv = (await getS3(s3, `s3://athena-out/js/${id}.csv`)).toString().split("\n");
   assert.equal(csv[0], '"n","k"');
   assert.equal(csv[1], '"0","k0"');
   assert.equal(csv[ROWS], `"${ROWS - 1}","k${ROWS - 1}"`);

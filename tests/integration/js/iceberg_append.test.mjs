@@ -9,50 +9,19 @@
 // from kura's /iceberg/v1/oauth/tokens extension.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import net from "node:net";
 import { randomUUID, randomInt } from "node:crypto";
 import avro from "avsc";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { IcebergRestCatalog } from "iceberg-js";
 import { S3TablesClient, CreateTableBucketCommand } from "@aws-sdk/client-s3tables";
-import { S3Client, PutObjectCommand, GetObjectCommand } from "@aws-sdk/client-s3";
+import { S3Client, PutObjectCommand } from "@aws-sdk/client-s3";
+import { startKura, oauthToken, splitS3, getS3, readAvro, liveDataFiles } from "./harness.mjs";
 
-const ACCESS_KEY = "KURATESTACCESSKEY000";
-const SECRET_KEY = "kuraTestSecretKey/0000000000000000000000";
-const BIN = process.env.KURA_BIN;
 const NS = ["lake"];
 
-let server, port, dir, catalog, bucketArn, s3, duck, conn;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const p = srv.address().port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitHealthy(timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`kura exited with ${server.exitCode}`);
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/kura/health`);
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error("kura did not become healthy");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+let kura, catalog, bucketArn, s3, duck, conn;
 
 // ---- Iceberg v2 Avro schemas (iceberg.md §5; Java's record names) --------
 
@@ -132,38 +101,10 @@ function avroFile(schema, records, meta) {
   });
 }
 
-// Decodes a container file: { meta: {key: string}, schema: parsed JSON, records }.
-function readAvro(buf) {
-  return new Promise((resolve, reject) => {
-    const dec = new avro.streams.BlockDecoder();
-    const out = { records: [] };
-    dec.on("metadata", (_type, _codec, header) => {
-      out.meta = Object.fromEntries(
-        Object.entries(header.meta).map(([k, v]) => [k, v.toString()]));
-      out.schema = JSON.parse(out.meta["avro.schema"]);
-    });
-    dec.on("data", (r) => out.records.push(r));
-    dec.on("error", reject);
-    dec.on("end", () => resolve(out));
-    dec.end(buf);
-  });
-}
-
 // ---- helpers over S3 and DuckDB -----------------------------------------
-
-function splitS3(uri) {
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  assert.ok(m, `not an s3:// location: ${uri}`);
-  return { Bucket: m[1], Key: m[2] };
-}
 
 async function put(uri, body) {
   await s3.send(new PutObjectCommand({ ...splitS3(uri), Body: body }));
-}
-
-async function get(uri) {
-  const r = await s3.send(new GetObjectCommand(splitS3(uri)));
-  return Buffer.from(await r.Body.transformToByteArray());
 }
 
 async function rows(sql) {
@@ -177,7 +118,7 @@ const leDouble = (x) => { const b = Buffer.alloc(8); b.writeDoubleLE(x); return 
 // returns the local path plus the manifest metrics DuckDB reports (§6).
 async function writeParquet(schema, first, n) {
   const ids = Object.fromEntries(schema.fields.map((f) => [f.name, f.id]));
-  const path = join(dir, `part-${first}-${randomUUID()}.parquet`);
+  const path = join(kura.dir, `part-${first}-${randomUUID()}.parquet`);
   await conn.run(`COPY (SELECT i::BIGINT AS id, CASE WHEN i % 10 = 0 THEN NULL ELSE 'row-' || i END
       AS name, (i * 1.5)::DOUBLE AS score FROM range(${first}, ${first + n}) t(i))
     TO '${path}' (FORMAT parquet, FIELD_IDS {id: ${ids.id}, name: ${ids.name}, score: ${ids.score}})`);
@@ -246,7 +187,7 @@ async function prepareAppend(base, first, n) {
   let totals = { files: 0, records: 0, size: 0 };
   if (parent !== -1) {
     const p = base.snapshots.find((s) => s["snapshot-id"] === parent);
-    kept = (await readAvro(await get(p["manifest-list"]))).records;
+    kept = (await readAvro(await getS3(s3, p["manifest-list"]))).records;
     totals = { files: Number(p.summary["total-data-files"]),
       records: Number(p.summary["total-records"]), size: Number(p.summary["total-files-size"]) };
   }
@@ -306,18 +247,6 @@ function appendRequest(base, snapshot, parent) {
   };
 }
 
-// Every live data file of the current snapshot, read through S3 + avsc.
-async function liveDataFiles(md) {
-  const snap = md.snapshots.find((s) => s["snapshot-id"] === md["current-snapshot-id"]);
-  const list = await readAvro(await get(snap["manifest-list"]));
-  const files = [];
-  for (const mf of list.records) {
-    const m = await readAvro(await get(mf.manifest_path));
-    for (const e of m.records) if (e.status !== 2) files.push(e.data_file);
-  }
-  return files;
-}
-
 // ---- setup ---------------------------------------------------------------
 
 const SCHEMA = {
@@ -330,32 +259,13 @@ const SCHEMA = {
 };
 
 before(async () => {
-  assert.ok(BIN, "KURA_BIN must name the kura binary");
-  dir = mkdtempSync(join(tmpdir(), "kura-js-"));
-  mkdirSync(join(dir, "data"));
-  port = await freePort();
-  const log = openSync(join(dir, "kura.log"), "a");
-  server = spawn(BIN, ["serve", "--data", join(dir, "data"), "--listen", `127.0.0.1:${port}`], {
-    env: { ...process.env, KURA_ACCESS_KEY_ID: ACCESS_KEY, KURA_SECRET_ACCESS_KEY: SECRET_KEY },
-    stdio: ["ignore", log, log],
-  });
-  await waitHealthy();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const credentials = { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY };
-  const tables = new S3TablesClient({ endpoint, region: "us-east-1", maxAttempts: 1, credentials });
+  kura = await startKura();
+  const tables = new S3TablesClient(kura.clientConfig);
   ({ arn: bucketArn } = await tables.send(new CreateTableBucketCommand({ name: "ice-append" })));
   tables.destroy();
-  s3 = new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, maxAttempts: 1,
-    credentials });
-  const res = await fetch(`${endpoint}/iceberg/v1/oauth/tokens`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "client_credentials", client_id: ACCESS_KEY,
-      client_secret: SECRET_KEY }),
-  });
-  assert.equal(res.status, 200);
-  const { access_token: token } = await res.json();
-  catalog = new IcebergRestCatalog({ baseUrl: `${endpoint}/iceberg`, warehouse: bucketArn,
+  s3 = new S3Client({ ...kura.clientConfig, forcePathStyle: true });
+  const { access_token: token } = await oauthToken(kura);
+  catalog = new IcebergRestCatalog({ baseUrl: `${kura.endpoint}/iceberg`, warehouse: bucketArn,
     auth: { type: "bearer", token } });
   duck = await DuckDBInstance.create(":memory:");
   conn = await duck.connect();
@@ -366,13 +276,7 @@ after(async () => {
   conn?.closeSync();
   duck?.closeSync();
   s3?.destroy();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once("exit", (code, sig) => r({ code, sig })));
-    server.kill("SIGTERM");
-    const { code, sig } = await exited;
-    assert.equal(code, 0, `kura exited with code ${code} signal ${sig} after SIGTERM`);
-  }
-  if (process.env.KURA_KEEP_TMP !== "1") rmSync(dir, { recursive: true, force: true });
+  await kura?.stop();
 });
 
 // ---- tests ---------------------------------------------------------------
@@ -421,14 +325,14 @@ test("two appends committed with iceberg-js: snapshots, summaries, chain, data r
   assert.equal(md["metadata-log"].length, 2);
 
   // Read back: the manifests name both files; DuckDB reads them from S3.
-  const files = await liveDataFiles(md);
+  const files = await liveDataFiles(s3, md);
   assert.deepEqual(files.map((f) => f.file_path).sort(), [a.dataPath, b.dataPath].sort());
   assert.equal(files.reduce((n, f) => n + f.record_count, 0), 150);
   const local = [];
   for (const f of files) {
-    const body = await get(f.file_path);
+    const body = await getS3(s3, f.file_path);
     assert.equal(body.length, f.file_size_in_bytes);
-    const p = join(dir, `read-${local.length}.parquet`);
+    const p = join(kura.dir, `read-${local.length}.parquet`);
     writeFileSync(p, body);
     local.push(p);
   }
@@ -474,7 +378,7 @@ test("an append built on a stale base gets 409 CommitFailedException and changes
   const retry = await prepareAppend(fresh, 11, 10);
   await catalog.updateTable(id, appendRequest(fresh, retry.snapshot, winner.snapshot["snapshot-id"]));
   const md = await catalog.loadTable(id);
-  const files = await liveDataFiles(md);
+  const files = await liveDataFiles(s3, md);
   assert.equal(files.length, 2);
   assert.equal(files.reduce((n, f) => n + f.record_count, 0), 20);
   assert.equal(md.snapshots.find((s) => s["snapshot-id"] === md["current-snapshot-id"])
@@ -495,13 +399,13 @@ test("the table's files are written and read through the S3 API under its wareho
     const { Bucket, Key } = splitS3(md.location);
     const r = await catalog.loadTableResult(id);
     // The current metadata file is an object of the warehouse bucket, equal to what the catalog serves.
-    const stored = JSON.parse((await get(r["metadata-location"])).toString());
+    const stored = JSON.parse((await getS3(s3, r["metadata-location"])).toString());
     assert.equal(stored["table-uuid"], md["table-uuid"]);
     assert.equal(stored["current-snapshot-id"], md["current-snapshot-id"]);
     assert.ok(Bucket.endsWith("--table-s3") && Key.length > 0);
     // Manifests decode with their field ids and header keys intact.
     const snap = md.snapshots.find((s) => s["snapshot-id"] === md["current-snapshot-id"]);
-    const list = await readAvro(await get(snap["manifest-list"]));
+    const list = await readAvro(await getS3(s3, snap["manifest-list"]));
     assert.equal(list.meta["format-version"], "2");
     assert.ok(list.schema.fields.every((f) => Number.isInteger(f["field-id"])));
     assert.deepEqual(list.records.map((m) => m.sequence_number).sort(), [1, 2]);

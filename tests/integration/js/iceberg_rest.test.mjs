@@ -5,45 +5,11 @@
 // only with purge).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync, openSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import net from "node:net";
 import { IcebergRestCatalog } from "iceberg-js";
 import { S3TablesClient, CreateTableBucketCommand } from "@aws-sdk/client-s3tables";
+import { startKura, oauthToken } from "./harness.mjs";
 
-const ACCESS_KEY = "KURATESTACCESSKEY000";
-const SECRET_KEY = "kuraTestSecretKey/0000000000000000000000";
-const BIN = process.env.KURA_BIN;
-
-let server, port, dir, catalog, bucketArn, token;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const p = srv.address().port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitHealthy(timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`kura exited with ${server.exitCode}`);
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/kura/health`);
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error("kura did not become healthy");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+let kura, catalog, bucketArn;
 
 const SCHEMA = {
   type: "struct",
@@ -55,48 +21,22 @@ const SCHEMA = {
 };
 
 before(async () => {
-  assert.ok(BIN, "KURA_BIN must name the kura binary");
-  dir = mkdtempSync(join(tmpdir(), "kura-js-"));
-  mkdirSync(join(dir, "data"));
-  port = await freePort();
-  const log = openSync(join(dir, "kura.log"), "a");
-  server = spawn(BIN, ["serve", "--data", join(dir, "data"), "--listen", `127.0.0.1:${port}`], {
-    env: { ...process.env, KURA_ACCESS_KEY_ID: ACCESS_KEY, KURA_SECRET_ACCESS_KEY: SECRET_KEY },
-    stdio: ["ignore", log, log],
-  });
-  await waitHealthy();
-  const tables = new S3TablesClient({
-    endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", maxAttempts: 1,
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-  });
+  kura = await startKura();
+  const tables = new S3TablesClient(kura.clientConfig);
   ({ arn: bucketArn } = await tables.send(new CreateTableBucketCommand({ name: "ice-js" })));
   tables.destroy();
-  const res = await fetch(`http://127.0.0.1:${port}/iceberg/v1/oauth/tokens`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "client_credentials", client_id: ACCESS_KEY,
-      client_secret: SECRET_KEY }),
-  });
-  assert.equal(res.status, 200);
-  const tok = await res.json();
+  const tok = await oauthToken(kura);
   assert.equal(tok.token_type, "bearer");
   assert.ok(tok.expires_in > 0);
-  token = tok.access_token;
   catalog = new IcebergRestCatalog({
-    baseUrl: `http://127.0.0.1:${port}/iceberg`,
+    baseUrl: `${kura.endpoint}/iceberg`,
     warehouse: bucketArn,
-    auth: { type: "bearer", token },
+    auth: { type: "bearer", token: tok.access_token },
   });
 });
 
 after(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once("exit", (code, sig) => r({ code, sig })));
-    server.kill("SIGTERM");
-    const { code, sig } = await exited;
-    assert.equal(code, 0, `kura exited with code ${code} signal ${sig} after SIGTERM`);
-  }
-  if (process.env.KURA_KEEP_TMP !== "1") rmSync(dir, { recursive: true, force: true });
+  await kura?.stop();
 });
 
 test("namespace and table with a schema: create, load, list", async () => {
@@ -154,7 +94,7 @@ test("drop needs purge; with purge the table is gone", async () => {
 });
 
 test("requests without a token are refused with NotAuthorizedException", async () => {
-  const anon = new IcebergRestCatalog({ baseUrl: `http://127.0.0.1:${port}/iceberg`,
+  const anon = new IcebergRestCatalog({ baseUrl: `${kura.endpoint}/iceberg`,
     warehouse: bucketArn });
   await assert.rejects(anon.listNamespaces(), (e) => e.status === 401);
 });

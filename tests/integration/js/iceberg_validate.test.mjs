@@ -9,13 +9,8 @@
 // manifests and to the snapshot summaries).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync, openSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import net from "node:net";
-import { createHash, createHmac } from "node:crypto";
-import avro from "avsc";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { S3TablesClient, GetTableMetadataLocationCommand } from "@aws-sdk/client-s3tables";
 import {
@@ -23,100 +18,14 @@ import {
   CreateBucketCommand,
   PutObjectCommand,
   DeleteObjectCommand,
-  GetObjectCommand,
   CreateBucketMetadataConfigurationCommand,
   GetBucketMetadataConfigurationCommand,
 } from "@aws-sdk/client-s3";
+import { startKura, adminPost, oauthToken, getS3, readAvro } from "./harness.mjs";
 
-const ACCESS_KEY = "KURATESTACCESSKEY000";
-const SECRET_KEY = "kuraTestSecretKey/0000000000000000000000";
-const REGION = "us-east-1";
-const BIN = process.env.KURA_BIN;
 const BUCKET = "journal-src";
 
-let server, port, dir, endpoint, s3, tables, duck, conn;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const p = srv.address().port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitHealthy(timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`kura exited with ${server.exitCode}`);
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/kura/health`);
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error("kura did not become healthy");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-// SigV4 (service "s3") for kura's admin API, which no SDK models.
-async function adminPost(path, body = "") {
-  const sha = (s) => createHash("sha256").update(s).digest("hex");
-  const hmac = (k, s) => createHmac("sha256", k).update(s).digest();
-  const amzDate = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
-  const day = amzDate.slice(0, 8);
-  const host = `127.0.0.1:${port}`;
-  const payload = sha(body);
-  const canonical = ["POST", path, "", `host:${host}`, `x-amz-content-sha256:${payload}`,
-    `x-amz-date:${amzDate}`, "", "host;x-amz-content-sha256;x-amz-date", payload].join("\n");
-  const scope = `${day}/${REGION}/s3/aws4_request`;
-  const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha(canonical)].join("\n");
-  let key = hmac(`AWS4${SECRET_KEY}`, day);
-  for (const part of [REGION, "s3", "aws4_request"]) key = hmac(key, part);
-  const sig = createHmac("sha256", key).update(toSign).digest("hex");
-  const res = await fetch(`${endpoint}${path}`, {
-    method: "POST", body,
-    headers: {
-      "x-amz-date": amzDate, "x-amz-content-sha256": payload,
-      authorization: `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/${scope}, ` +
-        `SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=${sig}`,
-    },
-  });
-  const text = await res.text();
-  assert.equal(res.status, 200, `${path}: ${text}`);
-  return JSON.parse(text);
-}
-
-function splitS3(uri) {
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  assert.ok(m, `not an s3:// location: ${uri}`);
-  return { Bucket: m[1], Key: m[2] };
-}
-
-async function get(uri) {
-  const r = await s3.send(new GetObjectCommand(splitS3(uri)));
-  return Buffer.from(await r.Body.transformToByteArray());
-}
-
-function readAvro(buf) {
-  return new Promise((resolve, reject) => {
-    const dec = new avro.streams.BlockDecoder();
-    const out = { records: [] };
-    dec.on("metadata", (_type, codec, header) => {
-      out.codec = codec;
-      out.meta = Object.fromEntries(
-        Object.entries(header.meta).map(([k, v]) => [k, v.toString()]));
-      out.schema = JSON.parse(out.meta["avro.schema"]);
-    });
-    dec.on("data", (r) => out.records.push(r));
-    dec.on("error", reject);
-    dec.on("end", () => resolve(out));
-    dec.end(buf);
-  });
-}
+let kura, s3, tables, duck, conn;
 
 // Every record field carries "field-id", every array "element-id" (unless it
 // is an int-keyed map, whose entry record's key/value carry field ids), every
@@ -152,20 +61,9 @@ async function rows(sql) {
 }
 
 before(async () => {
-  assert.ok(BIN, "KURA_BIN must name the kura binary");
-  dir = mkdtempSync(join(tmpdir(), "kura-js-"));
-  mkdirSync(join(dir, "data"));
-  port = await freePort();
-  endpoint = `http://127.0.0.1:${port}`;
-  const log = openSync(join(dir, "kura.log"), "a");
-  server = spawn(BIN, ["serve", "--data", join(dir, "data"), "--listen", `127.0.0.1:${port}`], {
-    env: { ...process.env, KURA_ACCESS_KEY_ID: ACCESS_KEY, KURA_SECRET_ACCESS_KEY: SECRET_KEY },
-    stdio: ["ignore", log, log],
-  });
-  await waitHealthy();
-  const credentials = { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY };
-  s3 = new S3Client({ endpoint, region: REGION, forcePathStyle: true, maxAttempts: 1, credentials });
-  tables = new S3TablesClient({ endpoint, region: REGION, maxAttempts: 1, credentials });
+  kura = await startKura();
+  s3 = new S3Client({ ...kura.clientConfig, forcePathStyle: true });
+  tables = new S3TablesClient(kura.clientConfig);
   duck = await DuckDBInstance.create(":memory:");
   conn = await duck.connect();
 });
@@ -175,13 +73,7 @@ after(async () => {
   duck?.closeSync();
   s3?.destroy();
   tables?.destroy();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once("exit", (code, sig) => r({ code, sig })));
-    server.kill("SIGTERM");
-    const { code, sig } = await exited;
-    assert.equal(code, 0, `kura exited with code ${code} signal ${sig} after SIGTERM`);
-  }
-  if (process.env.KURA_KEEP_TMP !== "1") rmSync(dir, { recursive: true, force: true });
+  await kura?.stop();
 });
 
 test("the journal table kura writes passes avsc and DuckDB, and its counts agree", async () => {
@@ -202,13 +94,13 @@ test("the journal table kura writes passes avsc and DuckDB, and its counts agree
   }
   await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: "a/0.txt" }));
   ops++;
-  await adminPost("/kura/admin/metadata/publish");
+  await adminPost(kura, "/kura/admin/metadata/publish");
   for (let i = 0; i < 4; i++, ops++) {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `b/${i}.bin`, Body: Buffer.alloc(i * 100) }));
   }
   await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: "a/1.txt" }));
   ops++;
-  await adminPost("/kura/admin/metadata/publish");
+  await adminPost(kura, "/kura/admin/metadata/publish");
 
   const conf = await s3.send(new GetBucketMetadataConfigurationCommand({ Bucket: BUCKET }));
   const result = conf.GetBucketMetadataConfigurationResult.MetadataConfigurationResult;
@@ -221,20 +113,17 @@ test("the journal table kura writes passes avsc and DuckDB, and its counts agree
   assert.ok(loc.metadataLocation.startsWith(`${loc.warehouseLocation}/metadata/`));
 
   // The Iceberg REST catalog serves the same table (a managed namespace, NOTES 12).
-  const tok = await (await fetch(`${endpoint}/iceberg/v1/oauth/tokens`, { method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "client_credentials", client_id: ACCESS_KEY,
-      client_secret: SECRET_KEY }) })).json();
+  const tok = await oauthToken(kura);
   const bearer = { Authorization: `Bearer ${tok.access_token}` };
-  const cfg = await (await fetch(`${endpoint}/iceberg/v1/config?warehouse=${
+  const cfg = await (await fetch(`${kura.endpoint}/iceberg/v1/config?warehouse=${
     encodeURIComponent(dest.TableBucketArn)}`, { headers: bearer })).json();
-  const rest = await fetch(`${endpoint}/iceberg/v1/${cfg.overrides.prefix}/namespaces/${
+  const rest = await fetch(`${kura.endpoint}/iceberg/v1/${cfg.overrides.prefix}/namespaces/${
     dest.TableNamespace}/tables/journal`, { headers: bearer });
   assert.equal(rest.status, 200);
   const loaded = await rest.json();
   assert.equal(loaded["metadata-location"], loc.metadataLocation);
 
-  const md = JSON.parse((await get(loc.metadataLocation)).toString());
+  const md = JSON.parse((await getS3(s3, loc.metadataLocation)).toString());
   assert.deepEqual(loaded.metadata, md);
   assert.equal(md["format-version"], 2);
   assert.ok(md.snapshots.length >= 2, `snapshots: ${md.snapshots.length}`);
@@ -258,7 +147,7 @@ test("the journal table kura writes passes avsc and DuckDB, and its counts agree
   const seenManifests = new Map();
   const dataFiles = new Map(); // path -> record_count
   for (const snap of md.snapshots) {
-    const listBuf = await get(snap["manifest-list"]);
+    const listBuf = await getS3(s3, snap["manifest-list"]);
     const list = await readAvro(listBuf);
     assert.ok(["null", "deflate"].includes(list.codec), `codec ${list.codec}`);
     assert.deepEqual(missingIds(list.schema, "manifest_file"), []);
@@ -273,7 +162,7 @@ test("the journal table kura writes passes avsc and DuckDB, and its counts agree
     for (const mf of list.records) {
       let m = seenManifests.get(mf.manifest_path);
       if (!m) {
-        const buf = await get(mf.manifest_path);
+        const buf = await getS3(s3, mf.manifest_path);
         assert.equal(mf.manifest_length, buf.length, "manifest_length is the object size");
         m = await readAvro(buf);
         seenManifests.set(mf.manifest_path, m);
@@ -333,9 +222,9 @@ test("the journal table kura writes passes avsc and DuckDB, and its counts agree
   let n = 0;
   const locals = [];
   for (const [path, df] of dataFiles) {
-    const body = await get(path);
+    const body = await getS3(s3, path);
     assert.equal(body.length, df.file_size_in_bytes, `${path}: file_size_in_bytes`);
-    const local = join(dir, `data-${n++}.parquet`);
+    const local = join(kura.dir, `data-${n++}.parquet`);
     writeFileSync(local, body);
     locals.push(local);
     const cols = await rows(`SELECT name, field_id, num_children, repetition_type

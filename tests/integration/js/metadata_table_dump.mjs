@@ -10,7 +10,8 @@
 // and the live Parquet data files are downloaded through the S3 API (the
 // table bucket's warehouse bucket) into a temp dir, and DuckDB
 // (@duckdb/node-api) reads them. SQL (default "SELECT * FROM t") runs over
-// the view t of those files. Output on stdout, one JSON document:
+// the view t of those files. The reading (avsc, S3 GETs) is harness.mjs's,
+// the same the node tests use. Output on stdout, one JSON document:
 //   {"rows": [...], "files": N, "snapshots": N, "summary": {...},
 //    "metadata_location": "..."}
 // Timestamps come out as epoch microseconds, maps as {key: value} objects.
@@ -18,41 +19,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import avro from "avsc";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { S3TablesClient, GetTableMetadataLocationCommand } from "@aws-sdk/client-s3tables";
-import { S3Client, GetObjectCommand } from "@aws-sdk/client-s3";
+import { S3Client } from "@aws-sdk/client-s3";
+import { REGION, getS3, liveDataFiles } from "./harness.mjs";
 
 const [endpoint, arn, namespace, name, sqlArg] = process.argv.slice(2);
 const credentials = {
   accessKeyId: process.env.KURA_ACCESS_KEY_ID,
   secretAccessKey: process.env.KURA_SECRET_ACCESS_KEY,
 };
-const region = "us-east-1";
-const s3 = new S3Client({ endpoint, region, credentials, forcePathStyle: true });
-const tables = new S3TablesClient({ endpoint, region, credentials });
-
-function splitS3(uri) {
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  if (!m) throw new Error(`not an s3:// location: ${uri}`);
-  return { Bucket: m[1], Key: m[2] };
-}
-
-async function get(uri) {
-  const r = await s3.send(new GetObjectCommand(splitS3(uri)));
-  return Buffer.from(await r.Body.transformToByteArray());
-}
-
-function readAvro(buf) {
-  return new Promise((resolve, reject) => {
-    const dec = new avro.streams.BlockDecoder();
-    const records = [];
-    dec.on("data", (r) => records.push(r));
-    dec.on("error", reject);
-    dec.on("end", () => resolve(records));
-    dec.end(buf);
-  });
-}
+const s3 = new S3Client({ endpoint, region: REGION, credentials, forcePathStyle: true });
+const tables = new S3TablesClient({ endpoint, region: REGION, credentials });
 
 function plain(v) {
   if (typeof v === "bigint") return Number(v);
@@ -68,23 +46,15 @@ function plain(v) {
 const loc = await tables.send(new GetTableMetadataLocationCommand({
   tableBucketARN: arn, namespace, name,
 }));
-const meta = JSON.parse((await get(loc.metadataLocation)).toString());
+const meta = JSON.parse((await getS3(s3, loc.metadataLocation)).toString());
 const cur = (meta.snapshots || []).find((s) => s["snapshot-id"] === meta["current-snapshot-id"]);
-const paths = [];
-if (cur) {
-  for (const mf of await readAvro(await get(cur["manifest-list"]))) {
-    if (mf.content !== 0) throw new Error("delete manifests are not expected here");
-    for (const e of await readAvro(await get(mf.manifest_path))) {
-      if (e.status !== 2) paths.push(e.data_file.file_path);
-    }
-  }
-}
+const paths = (await liveDataFiles(s3, meta)).map((f) => f.file_path);
 const dir = mkdtempSync(join(tmpdir(), "kura-dump-"));
 try {
   const locals = [];
   for (const [i, p] of paths.entries()) {
     const f = join(dir, `f${i}.parquet`);
-    writeFileSync(f, await get(p));
+    writeFileSync(f, await getS3(s3, p));
     locals.push(f);
   }
   const duck = await DuckDBInstance.create(":memory:");

@@ -4,12 +4,7 @@
 // STREAMING-UNSIGNED-PAYLOAD-TRAILER with a trailing x-amz-checksum-crc32.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, mkdirSync, openSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import net from "node:net";
 import { Readable } from "node:stream";
 import zlib from "node:zlib";
 import {
@@ -21,39 +16,10 @@ import {
   ListObjectsV2Command,
   DeleteObjectCommand,
 } from "@aws-sdk/client-s3";
+import { startKura, recordHeaders } from "./harness.mjs";
 
-const ACCESS_KEY = "KURATESTACCESSKEY000";
-const SECRET_KEY = "kuraTestSecretKey/0000000000000000000000";
-const BIN = process.env.KURA_BIN;
-
-let server, port, dir, s3;
-const sent = []; // headers of each request as it left the SDK
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const p = srv.address().port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitHealthy(timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`kura exited with ${server.exitCode}`);
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/kura/health`);
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error("kura did not become healthy");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+let kura, s3;
+let sent; // headers of each request as it left the SDK
 
 const md5Etag = (buf) => `"${createHash("md5").update(buf).digest("hex")}"`;
 const crc32B64 = (buf) => {
@@ -63,42 +29,15 @@ const crc32B64 = (buf) => {
 };
 
 before(async () => {
-  assert.ok(BIN, "KURA_BIN must name the kura binary");
-  dir = mkdtempSync(join(tmpdir(), "kura-js-"));
-  mkdirSync(join(dir, "data"));
-  port = await freePort();
-  const log = openSync(join(dir, "kura.log"), "a");
-  server = spawn(BIN, ["serve", "--data", join(dir, "data"), "--listen", `127.0.0.1:${port}`], {
-    env: { ...process.env, KURA_ACCESS_KEY_ID: ACCESS_KEY, KURA_SECRET_ACCESS_KEY: SECRET_KEY },
-    stdio: ["ignore", log, log],
-  });
-  await waitHealthy();
-  s3 = new S3Client({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-    maxAttempts: 1,
-  });
-  s3.middlewareStack.add(
-    (next) => async (args) => {
-      sent.push({ ...args.request.headers });
-      return next(args);
-    },
-    { step: "finalizeRequest", name: "kuraRecordHeaders", priority: "low" },
-  );
+  kura = await startKura();
+  s3 = new S3Client({ ...kura.clientConfig, forcePathStyle: true });
+  sent = recordHeaders(s3);
   await s3.send(new CreateBucketCommand({ Bucket: "js-bucket" }));
 });
 
 after(async () => {
   s3?.destroy();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once("exit", (code, sig) => r({ code, sig })));
-    server.kill("SIGTERM");
-    const { code, sig } = await exited;
-    assert.equal(code, 0, `kura exited with code ${code} signal ${sig} after SIGTERM`);
-  }
-  if (process.env.KURA_KEEP_TMP !== "1") rmSync(dir, { recursive: true, force: true });
+  await kura?.stop();
 });
 
 test("PutObject with a Buffer body sends a crc32 header and stores it", async () => {
@@ -192,10 +131,7 @@ test("ListObjectsV2 lists what was put, with prefix and delimiter", async () => 
 
 test("a wrong crc32 header is refused and stores nothing", async () => {
   const body = randomBytes(9000);
-  const bad = new S3Client({
-    endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", forcePathStyle: true,
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, maxAttempts: 1,
-  });
+  const bad = new S3Client({ ...kura.clientConfig, forcePathStyle: true });
   // Flip the header-supplied checksum of a Buffer body.
   bad.middlewareStack.add(
     (next) => async (args) => {

@@ -5,11 +5,6 @@
 // errors read from x-amzn-errortype) agree with kura.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync, openSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import net from "node:net";
 import { randomUUID } from "node:crypto";
 import {
   S3TablesClient,
@@ -33,38 +28,9 @@ import {
   ListTagsForResourceCommand,
   PutTableRecordExpirationConfigurationCommand,
 } from "@aws-sdk/client-s3tables";
+import { startKura } from "./harness.mjs";
 
-const ACCESS_KEY = "KURATESTACCESSKEY000";
-const SECRET_KEY = "kuraTestSecretKey/0000000000000000000000";
-const BIN = process.env.KURA_BIN;
-
-let server, port, dir, client;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const p = srv.address().port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitHealthy(timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`kura exited with ${server.exitCode}`);
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/kura/health`);
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error("kura did not become healthy");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+let kura, client;
 
 async function rejects(promise, name, status) {
   await assert.rejects(promise, (e) => {
@@ -77,33 +43,13 @@ async function rejects(promise, name, status) {
 const uniq = (p) => `${p}${randomUUID().slice(0, 8)}`;
 
 before(async () => {
-  assert.ok(BIN, "KURA_BIN must name the kura binary");
-  dir = mkdtempSync(join(tmpdir(), "kura-js-"));
-  mkdirSync(join(dir, "data"));
-  port = await freePort();
-  const log = openSync(join(dir, "kura.log"), "a");
-  server = spawn(BIN, ["serve", "--data", join(dir, "data"), "--listen", `127.0.0.1:${port}`], {
-    env: { ...process.env, KURA_ACCESS_KEY_ID: ACCESS_KEY, KURA_SECRET_ACCESS_KEY: SECRET_KEY },
-    stdio: ["ignore", log, log],
-  });
-  await waitHealthy();
-  client = new S3TablesClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: "us-east-1",
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-    maxAttempts: 1,
-  });
+  kura = await startKura();
+  client = new S3TablesClient(kura.clientConfig);
 });
 
 after(async () => {
   client?.destroy();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once("exit", (code, sig) => r({ code, sig })));
-    server.kill("SIGTERM");
-    const { code, sig } = await exited;
-    assert.equal(code, 0, `kura exited with code ${code} signal ${sig} after SIGTERM`);
-  }
-  if (process.env.KURA_KEEP_TMP !== "1") rmSync(dir, { recursive: true, force: true });
+  await kura?.stop();
 });
 
 test("table bucket create, get, list, conflict, bad name, delete", async () => {
