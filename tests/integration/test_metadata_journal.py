@@ -377,7 +377,11 @@ class RecordExpiration(MetadataCase):
         self.publish()
         j = self.dump(b, "journal")
         self.assertEqual(sorted(r["key"] for r in j["rows"]), ["mid", "new"])
-        self.assertEqual(j["summary"]["operation"], "overwrite")
+        # The rows left in an overwrite: the test's pass, or the publisher
+        # thread's own if it ran between the clock step and the PUT (then
+        # the test's pass only appended "new").
+        self.assertIn(j["operations"][-2:], (["append", "overwrite"], ["overwrite"],
+                                             ["overwrite", "append"]), j["operations"])
         # Snapshots older than 24 h left with the commits (docs/metadata.md).
         self.assertLessEqual(j["snapshots"], 2)
         self.assertEqual(self.metadata_conf(b)["JournalTableConfigurationResult"]

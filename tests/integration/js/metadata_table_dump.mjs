@@ -13,7 +13,9 @@
 // the view t of those files. The reading (avsc, S3 GETs) is harness.mjs's,
 // the same the node tests use. Output on stdout, one JSON document:
 //   {"rows": [...], "files": N, "snapshots": N, "summary": {...},
-//    "metadata_location": "..."}
+//    "operations": [...], "metadata_location": "..."}
+// ("summary" is the current snapshot's; "operations" those of the snapshots
+// the metadata still lists, oldest first).
 // Timestamps come out as epoch microseconds, maps as {key: value} objects.
 // Credentials: KURA_ACCESS_KEY_ID / KURA_SECRET_ACCESS_KEY.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -68,7 +70,10 @@ try {
   }
   process.stdout.write(JSON.stringify({
     rows, files: paths.length, snapshots: (meta.snapshots || []).length,
-    summary: cur ? cur.summary : {}, metadata_location: loc.metadataLocation,
+    summary: cur ? cur.summary : {},
+    operations: [...(meta.snapshots || [])].sort((x, y) => x["sequence-number"] - y["sequence-number"])
+      .map((s) => s.summary.operation),
+    metadata_location: loc.metadataLocation,
   }));
 } finally {
   rmSync(dir, { recursive: true, force: true });
