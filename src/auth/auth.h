@@ -39,6 +39,8 @@ typedef struct {
 /* Longest secret access key accepted (AWS's are 40 characters). The secret
  * lookup gets a buffer of AUTH_SECRET_MAX_BYTES + 1. */
 #define AUTH_SECRET_MAX_BYTES 256
+/* The longest access key id kura reads. */
+#define AUTH_ACCESS_KEY_MAX_BYTES 128
 
 typedef enum {
     AUTH_OK = 0,
@@ -70,7 +72,7 @@ typedef enum {
 } auth_payload_t;
 
 typedef struct {
-    char access_key[129];
+    char access_key[AUTH_ACCESS_KEY_MAX_BYTES + 1];
     char service[33]; /* from the credential scope */
     char region[33];
     char date[9];            /* scope date YYYYMMDD */
@@ -151,6 +153,18 @@ typedef struct {
     const char *principal_arn; /* NULL when anonymous */
     const struct auth_policy *identity_policy; /* a user's policy, or NULL */
 } auth_caller_t;
+
+/* Who an access key names, for requests whose proof is not a SigV4
+ * header -- POST uploads sign in the body, Iceberg REST clients present a
+ * bearer token issued for a key pair: the key's secret, and the caller it
+ * acts as (strings and policy live as long as request r). The router
+ * provides both (router/iam.c). */
+struct http_req;
+typedef struct {
+    auth_secret_fn secret;
+    bool (*caller)(void *arg, struct http_req *r, const char *access_key, auth_caller_t *out);
+    void *arg;
+} auth_identity_t;
 
 /* ---- aws-chunked streaming decoder ------------------------------------ */
 

@@ -55,9 +55,9 @@ router_t *router_new(const kura_config_t *cfg, store_t *st)
         return NULL;
     rt->cfg = cfg;
     rt->st = st;
-    s3_identity_t id = {iam_secret_lookup, iam_caller_of_key, rt};
+    auth_identity_t id = {iam_secret_lookup, iam_caller_of_key, rt};
     rt->s3 = s3_new(cfg, st, &id);
-    rt->tables = tables_new(cfg, st);
+    rt->tables = tables_new(cfg, st, &id);
     if (!rt->s3 || !rt->tables) {
         s3_free(rt->s3);
         tables_free(rt->tables);

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-s3_t *s3_new(const kura_config_t *cfg, store_t *st, const s3_identity_t *id)
+s3_t *s3_new(const kura_config_t *cfg, store_t *st, const auth_identity_t *id)
 {
     s3_t *s = calloc(1, sizeof *s);
     if (s) {

@@ -89,16 +89,8 @@ typedef enum {
 typedef struct s3 s3_t;
 typedef struct s3_req s3_req_t;
 
-/* Who signed a request that carries its signature in the body (POST
- * uploads): the secret of an access key, and the caller it acts as. The
- * router provides both (router/iam.c). */
-typedef struct {
-    auth_secret_fn secret;
-    bool (*caller)(void *arg, http_req_t *r, const char *access_key, auth_caller_t *out);
-    void *arg;
-} s3_identity_t;
-
-s3_t *s3_new(const kura_config_t *cfg, store_t *st, const s3_identity_t *id);
+/* id: who signed a POST upload (its signature is in the body). */
+s3_t *s3_new(const kura_config_t *cfg, store_t *st, const auth_identity_t *id);
 void s3_free(s3_t *s);
 
 /* Headers are in and the request is authenticated (auth NULL: anonymous);

@@ -17,7 +17,7 @@
 struct s3 {
     const kura_config_t *cfg;
     store_t *st;
-    s3_identity_t id;
+    auth_identity_t id;
 };
 
 typedef enum { S3_BODY_NONE = 0, S3_BODY_BUFFER, S3_BODY_BLOB, S3_BODY_CUSTOM } s3_body_mode_t;

@@ -202,13 +202,18 @@ static tables_err_t ice_token(tables_req_t *q)
                            "Only client_credentials is supported.");
         return TABLES_OK;
     }
-    const kura_config_t *c = q->t->cfg;
-    size_t sl = strlen(c->secret_key);
-    if (!id || !secret || strcmp(id, c->access_key) != 0 || strlen(secret) != sl ||
-        !codec_ct_equal(secret, c->secret_key, sl)) {
+    /* Any kura key pair, root's or a user's: the token acts as that key's
+     * caller, with its policies (bearer_ok). */
+    char want[AUTH_SECRET_MAX_BYTES + 1];
+    size_t sl = 0;
+    if (id && strlen(id) <= AUTH_ACCESS_KEY_MAX_BYTES && q->t->id.secret(q->t->id.arg, id, want, sizeof want))
+        sl = strlen(want);
+    if (!id || !secret || !sl || strlen(secret) != sl || !codec_ct_equal(secret, want, sl)) {
+        memset(want, 0, sizeof want);
         tables_oauth_error(q->r, 401, "invalid_client", "Unknown client or wrong secret.");
         return TABLES_OK;
     }
+    memset(want, 0, sizeof want);
     char tok[TABLES_TOKEN_MAX + 1];
     int64_t exp = timefmt_now_ms() / 1000 + TABLES_TOKEN_TTL_S;
     if (!tables_token_make(q->t->token_key, id, exp, tok, sizeof tok))
@@ -219,7 +224,8 @@ static tables_err_t ice_token(tables_req_t *q)
     return TABLES_OK;
 }
 
-/* A request without SigV4 must carry a live bearer token of a known key. */
+/* A request without SigV4 must carry a live bearer token of a key that
+ * still exists; it then acts as that key's caller. */
 static tables_err_t bearer_ok(tables_req_t *q)
 {
     const char *h = http_header(q->r, "authorization");
@@ -227,11 +233,12 @@ static tables_err_t bearer_ok(tables_req_t *q)
         return tables_fail(q, TABLES_ERR_NOT_AUTHORIZED,
                            "Sign the request (SigV4, service s3tables) or send a bearer token "
                            "from /iceberg/v1/oauth/tokens.");
-    char ak[129];
+    char ak[AUTH_ACCESS_KEY_MAX_BYTES + 1];
     if (!tables_token_check(q->t->token_key, h + 7, timefmt_now_ms() / 1000, ak, sizeof ak) ||
-        strcmp(ak, q->t->cfg->access_key) != 0)
+        !q->t->id.caller(q->t->id.arg, q->r, ak, &q->bearer))
         return tables_fail(q, TABLES_ERR_NOT_AUTHORIZED, "The bearer token is invalid or "
                                                          "expired.");
+    q->who = &q->bearer;
     return TABLES_OK;
 }
 

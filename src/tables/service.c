@@ -12,13 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-tables_t *tables_new(const kura_config_t *cfg, store_t *st)
+tables_t *tables_new(const kura_config_t *cfg, store_t *st, const auth_identity_t *id)
 {
     tables_t *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->cfg = cfg;
     t->st = st;
+    t->id = *id;
     static const char label[] = "kura iceberg bearer token v1";
     codec_hmac_sha256(cfg->secret_key, strlen(cfg->secret_key), label, sizeof label - 1,
                       t->token_key);

@@ -23,7 +23,9 @@
 
 typedef struct tables tables_t;
 
-tables_t *tables_new(const kura_config_t *cfg, store_t *st);
+/* id resolves the access key a bearer token was issued for (and checks the
+ * key pair the token endpoint is given) to the caller it acts as. */
+tables_t *tables_new(const kura_config_t *cfg, store_t *st, const auth_identity_t *id);
 void tables_free(tables_t *t); /* NULL is a no-op */
 
 /* iceberg: the path is under /iceberg/ (the REST catalog), else the S3

@@ -48,6 +48,7 @@
 struct tables {
     const kura_config_t *cfg;
     store_t *st;
+    auth_identity_t id;
     /* Key of the bearer-token HMAC: derived from the root secret, so tokens
      * need no storage and die when the secret changes. Never logged. */
     uint8_t token_key[32];
@@ -203,7 +204,8 @@ typedef struct {
     size_t len;
     json_t *json;       /* parsed body (owned), NULL if none */
     const char *caller; /* account id of the caller */
-    const auth_caller_t *who; /* NULL: the root credentials (bearer tokens) */
+    const auth_caller_t *who; /* who signed, or whose bearer token it is */
+    auth_caller_t bearer;     /* `who` of a bearer request */
     const char *msg;    /* message for the error being returned */
 } tables_req_t;
 

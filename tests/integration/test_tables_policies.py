@@ -5,6 +5,9 @@ policies"); an explicit Deny wins, and the root credentials may do
 everything."""
 import json
 import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import boto3
 from botocore.config import Config
@@ -21,12 +24,16 @@ class TablesPolicies(KuraTestCase):
                                  aws_secret_access_key=SECRET_KEY)
         self.acct = account_id(self)
 
-    def user_client(self, name, policy=None):
+    def user_keys(self, name, policy=None):
         body = {"name": name}
         if policy is not None:
             body["policy"] = policy
         status, out = admin(self, "POST", "/kura/admin/users", body)
         self.assertEqual(status, 200, out)
+        return out
+
+    def user_client(self, name, policy=None):
+        out = self.user_keys(name, policy)
         return boto3.client("s3tables", endpoint_url=self.endpoint, region_name=REGION,
                             aws_access_key_id=out["access_key_id"],
                             aws_secret_access_key=out["secret_access_key"],
@@ -87,6 +94,67 @@ class TablesPolicies(KuraTestCase):
             statement("Deny", "s3tables:ListNamespaces", arn,
                       principal={"AWS": "arn:aws:iam::%s:user/someone" % self.acct}))))
         self.assertEqual(len(self.root.list_namespaces(tableBucketARN=arn)["namespaces"]), 1)
+
+    # ---- Iceberg REST with a bearer token ------------------------------
+
+    def rest(self, method, path, token, body=None, form=False):
+        """An Iceberg REST call (or, form=True, the token endpoint)."""
+        headers = {}
+        if form:
+            data = urllib.parse.urlencode(body).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        else:
+            data = json.dumps(body).encode() if body is not None else None
+            if data:
+                headers["Content-Type"] = "application/json"
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        req = urllib.request.Request(self.endpoint + path, data=data, method=method,
+                                     headers=headers)
+        try:
+            with urllib.request.urlopen(req) as r:
+                raw = r.read()
+                return r.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            return e.code, json.loads(raw) if raw else None
+
+    def token(self, key, secret):
+        return self.rest("POST", "/iceberg/v1/oauth/tokens", None, form=True, body={
+            "grant_type": "client_credentials", "client_id": key, "client_secret": secret})
+
+    def test_a_users_bearer_token_acts_as_that_user(self):
+        arn = self.bucket("pol-bearer")
+        ns = "/iceberg/v1/%s/namespaces" % urllib.parse.quote(arn, safe="")
+        reader = self.user_keys("ice-reader", doc(statement(
+            "Allow", ["s3tables:GetTableData"], "*")))
+        st, tok = self.token(reader["access_key_id"], reader["secret_access_key"])
+        self.assertEqual(st, 200, tok)
+        st, r = self.rest("GET", ns, tok["access_token"])
+        self.assertEqual((st, r["namespaces"]), (200, [["sales"]]))
+        # Its policy allows reads only: creating a namespace is refused, and
+        # nothing is created.
+        st, r = self.rest("POST", ns, tok["access_token"], {"namespace": ["x"]})
+        self.assertEqual((st, r["error"]["code"]), (403, 403), r)
+        self.assertEqual([n["namespace"] for n in
+                          self.root.list_namespaces(tableBucketARN=arn)["namespaces"]],
+                         [["sales"]])
+        # A user without a policy gets a token but may read nothing.
+        nobody = self.user_keys("ice-nobody")
+        st, t2 = self.token(nobody["access_key_id"], nobody["secret_access_key"])
+        self.assertEqual(st, 200, t2)
+        self.assertEqual(self.rest("GET", ns, t2["access_token"])[0], 403)
+        # A wrong secret gets no token.
+        st, err = self.token(reader["access_key_id"], "wrong" + reader["secret_access_key"])
+        self.assertEqual((st, err["error"]), (401, "invalid_client"))
+        # Once the user is gone, so is what its token could do.
+        status, out = admin(self, "DELETE", "/kura/admin/users/ice-reader")
+        self.assertIn(status, (200, 204), out)
+        st, r = self.rest("GET", ns, tok["access_token"])
+        self.assertEqual(st, 401, r)
+        # The root's token still reads everything.
+        st, rt = self.token(ACCESS_KEY, SECRET_KEY)
+        self.assertEqual(self.rest("GET", ns, rt["access_token"])[0], 200)
 
 
 if __name__ == "__main__":
