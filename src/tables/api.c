@@ -761,29 +761,25 @@ static auth_policy_t *doc_policy(const json_t *doc)
 
 /* s3tables:* authorization: the root credentials may do everything; a user
  * needs an Allow from its identity policy, the table bucket's policy or the
- * table's policy for "s3tables:<Operation>" on the bucket or table ARN, and
- * no explicit Deny in any of them (IAM's evaluation logic). */
-static tables_err_t api_authorize(tables_req_t *q, const char *op)
+ * table's policy for `action` on the table's ARN (or the bucket's, or "*"
+ * when the request names neither), and no explicit Deny in any of them
+ * (IAM's evaluation logic). */
+tables_err_t tables_authorize(tables_req_t *q, const char *action, const tables_rec_t *b,
+                              const tables_rec_t *tb)
 {
     const auth_caller_t *who = q->who;
     if (!who || who->root)
         return TABLES_OK;
     if (who->anonymous)
         return tables_fail(q, TABLES_ERR_FORBIDDEN, "Access denied.");
-    tables_rec_t b = {0}, tb = {0};
-    bool has_b, has_t;
-    request_resource(q, &b, &tb, &has_b, &has_t);
+    bool has_b = b && b->doc, has_t = has_b && tb && tb->doc;
     const char *resource = "*";
     if (has_t)
-        resource = tables_table_arn(q->t, q->a, tables_str(b.doc, "name"), tables_str(tb.doc, "id"));
+        resource = tables_table_arn(q->t, q->a, tables_str(b->doc, "name"), tables_str(tb->doc, "id"));
     else if (has_b)
-        resource = tables_bucket_arn(q->t, q->a, tables_str(b.doc, "name"));
-    auth_policy_t *bp = has_b ? doc_policy(b.doc) : NULL;
-    auth_policy_t *tp = has_t ? doc_policy(tb.doc) : NULL;
-    tables_rec_release(&b);
-    tables_rec_release(&tb);
-    char action[96];
-    snprintf(action, sizeof action, "s3tables:%s", op);
+        resource = tables_bucket_arn(q->t, q->a, tables_str(b->doc, "name"));
+    auth_policy_t *bp = has_b ? doc_policy(b->doc) : NULL;
+    auth_policy_t *tp = has_t ? doc_policy(tb->doc) : NULL;
     auth_policy_request_t req = {
         .action = action,
         .resource = resource,
@@ -798,6 +794,22 @@ static tables_err_t api_authorize(tables_req_t *q, const char *op)
         return tables_fail(q, TABLES_ERR_FORBIDDEN, "User: %s is not authorized to perform: %s",
                            who->principal_arn, action);
     return TABLES_OK;
+}
+
+/* An S3 Tables API operation: "s3tables:<Operation>" on what it names. */
+static tables_err_t api_authorize(tables_req_t *q, const char *op)
+{
+    if (!q->who || q->who->root)
+        return TABLES_OK;
+    tables_rec_t b = {0}, tb = {0};
+    bool has_b, has_t;
+    request_resource(q, &b, &tb, &has_b, &has_t);
+    char action[96];
+    snprintf(action, sizeof action, "s3tables:%s", op);
+    tables_err_t e = tables_authorize(q, action, has_b ? &b : NULL, has_t ? &tb : NULL);
+    tables_rec_release(&b);
+    tables_rec_release(&tb);
+    return e;
 }
 
 tables_err_t tables_api_dispatch(tables_req_t *q)

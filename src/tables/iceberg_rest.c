@@ -13,7 +13,6 @@
  * CommitFailedException with nothing changed (DESIGN invariant 4). */
 #include "tables/tables_int.h"
 
-#include "auth/policy.h"
 
 #include "util/codec.h"
 #include "util/timefmt.h"
@@ -130,6 +129,11 @@ static tables_err_t ice_config(tables_req_t *q)
     tables_err_t e = warehouse_bucket(q, w, &b);
     if (e != TABLES_OK)
         return e;
+    /* A user learns of a warehouse only if it may read it. */
+    if ((e = tables_authorize(q, "s3tables:GetTableData", &b, NULL)) != TABLES_OK) {
+        tables_rec_release(&b);
+        return e;
+    }
     const char *arn = tables_bucket_arn(q->t, q->a, tables_str(b.doc, "name"));
     tables_rec_release(&b);
     buf_t enc;
@@ -755,6 +759,26 @@ static bool is(const tables_req_t *q, size_t i, const char *s)
     return i < q->nseg && strcmp(q->seg[i], s) == 0;
 }
 
+/* Users (SigV4 with a user's key, or a user's bearer token) need the S3
+ * Tables data actions -- reads GetTableData, changes PutTableData -- on the
+ * table a route names (.../namespaces/{ns}/tables/{t}...), else on the
+ * warehouse's bucket, from their identity policy or the bucket's and
+ * table's resource policies. */
+static tables_err_t ice_authorize(tables_req_t *q, const tables_rec_t *b)
+{
+    if (!q->who || q->who->root)
+        return TABLES_OK;
+    bool read = strcmp(q->r->method, "GET") == 0 || strcmp(q->r->method, "HEAD") == 0;
+    const char *action = read ? "s3tables:GetTableData" : "s3tables:PutTableData";
+    tables_rec_t tb = {0};
+    bool has_t = q->nseg >= 6 && is(q, 2, "namespaces") && is(q, 4, "tables") &&
+                 tables_table_load(q->t, q->a, tables_str(b->doc, "id"), q->seg[3], q->seg[5],
+                                   &tb) == TABLES_OK;
+    tables_err_t e = tables_authorize(q, action, b, has_t ? &tb : NULL);
+    tables_rec_release(&tb);
+    return e;
+}
+
 /* Routes under /v1/{prefix}/ (segments from 2 on). */
 static tables_err_t ice_prefixed(tables_req_t *q, const tables_rec_t *b)
 {
@@ -819,20 +843,6 @@ tables_err_t tables_iceberg_dispatch(tables_req_t *q, const auth_result_t *auth)
     tables_err_t e = auth ? TABLES_OK : bearer_ok(q);
     if (e != TABLES_OK)
         return e;
-    /* Users (SigV4 with a user's key) need the S3 Tables data actions on the
-     * warehouse's tables: reads GetTableData, changes PutTableData. */
-    if (q->who && !q->who->root) {
-        bool read = strcmp(q->r->method, "GET") == 0 || strcmp(q->r->method, "HEAD") == 0;
-        const char *action = read ? "s3tables:GetTableData" : "s3tables:PutTableData";
-        auth_policy_request_t req = {.action = action,
-                                     .resource = "*",
-                                     .principal_arn = q->who->principal_arn,
-                                     .principal_account = q->who->account_id};
-        const auth_policy_t *ps[1] = {q->who->identity_policy};
-        if (auth_policy_decide(ps, 1, &req) != AUTH_POLICY_ALLOW)
-            return tables_fail(q, TABLES_ERR_FORBIDDEN, "User: %s is not authorized to perform: %s",
-                               q->who->principal_arn, action);
-    }
     if (q->nseg == 2 && is(q, 1, "config") && strcmp(q->r->method, "GET") == 0) {
         q->r->op = "GetConfig";
         return ice_config(q);
@@ -842,7 +852,8 @@ tables_err_t tables_iceberg_dispatch(tables_req_t *q, const auth_result_t *auth)
     tables_rec_t b;
     if ((e = warehouse_bucket(q, q->seg[1], &b)) != TABLES_OK)
         return e;
-    e = ice_prefixed(q, &b);
+    if ((e = ice_authorize(q, &b)) == TABLES_OK)
+        e = ice_prefixed(q, &b);
     tables_rec_release(&b);
     return e;
 }

@@ -234,6 +234,13 @@ tables_err_t tables_check_policy(tables_req_t *q, const json_t *v);
  * releases; NULL on error). */
 tables_err_t tables_create_extras(tables_req_t *q, json_t **extra);
 
+/* May q's caller do `action` ("s3tables:GetTableData") on table tb of
+ * bucket b (either may be NULL or empty: then the bucket's ARN, or "*")?
+ * Root always; a user by its identity policy and the bucket's and table's
+ * resource policies (api.c). FORBIDDEN with a message otherwise. */
+tables_err_t tables_authorize(tables_req_t *q, const char *action, const tables_rec_t *b,
+                              const tables_rec_t *tb);
+
 /* ---- api.c helpers shared by the operation files ----------------------- */
 
 /* The bucket named by an ARN path segment / query value (BAD_REQUEST with a

@@ -156,6 +156,47 @@ class TablesPolicies(KuraTestCase):
         st, rt = self.token(ACCESS_KEY, SECRET_KEY)
         self.assertEqual(self.rest("GET", ns, rt["access_token"])[0], 200)
 
+    def test_iceberg_rest_applies_bucket_and_table_policies_per_table(self):
+        arn = self.bucket("pol-ice")
+        meta = {"iceberg": {"schema": {"fields": [{"name": "id", "type": "long",
+                                                   "required": True}]}}}
+        arns = {t: self.root.create_table(tableBucketARN=arn, namespace="sales", name=t,
+                                          format="ICEBERG", metadata=meta)["tableARN"]
+                for t in ("open", "closed")}
+        keys = self.user_keys("ice-analyst")   # no identity policy at all
+        user_arn = "arn:aws:iam::%s:user/ice-analyst" % self.acct
+        # The bucket's policy lets the analyst read the bucket and its tables;
+        # the "closed" table's own policy denies it.
+        self.root.put_table_bucket_policy(tableBucketARN=arn, resourcePolicy=json.dumps(doc(
+            statement("Allow", ["s3tables:GetTableData"], [arn, arn + "/table/*"],
+                      principal={"AWS": user_arn}))))
+        self.root.put_table_policy(tableBucketARN=arn, namespace="sales", name="closed",
+                                   resourcePolicy=json.dumps(doc(statement(
+                                       "Deny", ["s3tables:GetTableData"], arns["closed"],
+                                       principal={"AWS": user_arn}))))
+        st, tok = self.token(keys["access_key_id"], keys["secret_access_key"])
+        self.assertEqual(st, 200, tok)
+        tok = tok["access_token"]
+        base = "/iceberg/v1/%s/namespaces" % urllib.parse.quote(arn, safe="")
+        self.assertEqual(self.rest("GET", base, tok)[0], 200)
+        st, r = self.rest("GET", base + "/sales/tables/open", tok)
+        self.assertEqual(st, 200, r)
+        self.assertEqual(r["metadata"]["schemas"][0]["fields"][0]["name"], "id")
+        st, r = self.rest("GET", base + "/sales/tables/closed", tok)
+        self.assertEqual((st, r["error"]["type"]), (403, "ForbiddenException"), r)
+        # Reading is all it was given: a commit to "open" is refused.
+        st, r = self.rest("POST", base + "/sales/tables/open", tok,
+                          {"requirements": [], "updates": []})
+        self.assertEqual(st, 403, r)
+        # Another bucket of the account: nothing grants it.
+        other = self.bucket("pol-ice-other")
+        st, _ = self.rest("GET", "/iceberg/v1/%s/namespaces" % urllib.parse.quote(other, safe=""),
+                          tok)
+        self.assertEqual(st, 403)
+        st, _ = self.rest("GET", "/iceberg/v1/config?warehouse=" +
+                          urllib.parse.quote(other, safe=""), tok)
+        self.assertEqual(st, 403)
+
 
 if __name__ == "__main__":
     unittest.main()
