@@ -6,10 +6,13 @@
  *   kura sql [options]                  interactive prompt on a terminal
  * Output: an aligned table on a terminal, else CSV; --csv, --json (JSON
  * lines), --parquet FILE (written locally by DuckDB from the CSV).
- * Endpoint: --endpoint, $KURA_ENDPOINT, $AWS_ENDPOINT_URL, else
- * http://127.0.0.1:9000. Credentials: $KURA_ACCESS_KEY_ID /
- * $KURA_SECRET_ACCESS_KEY, $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY,
- * else ~/.aws/credentials ([$AWS_PROFILE] or [default]), like aws-cli.
+ * Like aws-cli: endpoint from --endpoint, $KURA_ENDPOINT, $AWS_ENDPOINT_URL,
+ * the profile's endpoint_url (~/.aws/config), else http://127.0.0.1:9000;
+ * region from --region, $AWS_REGION, $AWS_DEFAULT_REGION, the profile's,
+ * else us-east-1; keys from $KURA_ACCESS_KEY_ID / $KURA_SECRET_ACCESS_KEY,
+ * $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY, else ~/.aws/credentials
+ * ([$AWS_PROFILE] or [default]; $AWS_SHARED_CREDENTIALS_FILE and
+ * $AWS_CONFIG_FILE move the two files).
  * Requests are SigV4-signed for service "s3", as `kura user` does. */
 #include "query/query_int.h"
 #include "auth/auth.h"
@@ -38,6 +41,7 @@ typedef struct {
     char host[256];
     unsigned port;
     char ak[256], sk[256];
+    char profile_endpoint[256], profile_region[64]; /* from the aws config file */
     const char *region, *catalog, *database, *parquet;
     out_t out;
 } cli_t;
@@ -53,19 +57,18 @@ static void trim(char *s)
     memmove(s, s + k, strlen(s + k) + 1);
 }
 
-/* ~/.aws/credentials, section [profile]. */
-static bool aws_profile(cli_t *c)
+/* Reads `section` of an aws-cli style INI file, copying the values of the
+ * keys named in keys[] (NULL-terminated) into vals[] (each of cap bytes)
+ * when present. A missing file reads as empty. */
+static void ini_read(const char *path, const char *section, const char *const *keys, char **vals,
+                     size_t cap)
 {
-    const char *home = getenv("HOME"), *prof = getenv("AWS_PROFILE");
-    char path[1024], line[1024], want[300];
-    if (!home)
-        return false;
-    snprintf(path, sizeof path, "%s/.aws/credentials", home);
-    snprintf(want, sizeof want, "[%s]", prof && *prof ? prof : "default");
-    FILE *f = fopen(path, "r");
+    char line[1024], want[300];
+    FILE *f = path ? fopen(path, "r") : NULL;
     bool in = false;
     if (!f)
-        return false;
+        return;
+    snprintf(want, sizeof want, "[%s]", section);
     while (fgets(line, sizeof line, f)) {
         trim(line);
         if (line[0] == '[') {
@@ -79,15 +82,45 @@ static bool aws_profile(cli_t *c)
         char *k = line, *v = eq + 1;
         trim(k);
         trim(v);
-        if (!strcmp(k, "aws_access_key_id"))
-            snprintf(c->ak, sizeof c->ak, "%s", v);
-        else if (!strcmp(k, "aws_secret_access_key"))
-            snprintf(c->sk, sizeof c->sk, "%s", v);
+        for (size_t i = 0; keys[i]; i++)
+            if (!strcmp(k, keys[i]))
+                snprintf(vals[i], cap, "%s", v);
     }
     fclose(f);
-    return c->ak[0] && c->sk[0];
 }
 
+/* $AWS_SHARED_CREDENTIALS_FILE / $AWS_CONFIG_FILE, else ~/.aws/<name>. */
+static bool aws_file(const char *env, const char *name, char *path, size_t cap)
+{
+    const char *p = getenv(env), *home = getenv("HOME");
+    if (p && *p)
+        return (size_t)snprintf(path, cap, "%s", p) < cap;
+    return home && (size_t)snprintf(path, cap, "%s/.aws/%s", home, name) < cap;
+}
+
+/* The profile's keys (credentials file, [profile]) and its endpoint_url and
+ * region (config file, [default] or [profile NAME]), as aws-cli reads them. */
+static void aws_profile(cli_t *c)
+{
+    const char *prof = getenv("AWS_PROFILE");
+    char path[1024], section[300];
+    if (!prof || !*prof)
+        prof = "default";
+    if (aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials", path, sizeof path)) {
+        static const char *const keys[] = {"aws_access_key_id", "aws_secret_access_key", NULL};
+        char *vals[] = {c->ak, c->sk};
+        ini_read(path, prof, keys, vals, sizeof c->ak);
+    }
+    if (aws_file("AWS_CONFIG_FILE", "config", path, sizeof path)) {
+        static const char *const keys[] = {"endpoint_url", "region", NULL};
+        char *vals[] = {c->profile_endpoint, c->profile_region};
+        snprintf(section, sizeof section, strcmp(prof, "default") ? "profile %s" : "%s", prof);
+        ini_read(path, section, keys, vals, sizeof c->profile_endpoint);
+    }
+}
+
+/* Keys from $KURA_ACCESS_KEY_ID / $KURA_SECRET_ACCESS_KEY, else
+ * $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY, else the profile's. */
 static bool credentials(cli_t *c)
 {
     const char *ak = getenv("KURA_ACCESS_KEY_ID"), *sk = getenv("KURA_SECRET_ACCESS_KEY");
@@ -98,9 +131,8 @@ static bool credentials(cli_t *c)
     if (ak && sk && *ak && *sk) {
         snprintf(c->ak, sizeof c->ak, "%s", ak);
         snprintf(c->sk, sizeof c->sk, "%s", sk);
-        return true;
     }
-    return aws_profile(c);
+    return c->ak[0] && c->sk[0];
 }
 
 /* One signed POST /kura/sql; the CSV (or JSON lines) body in *out. */
@@ -409,12 +441,10 @@ static const char usage[] =
 
 int query_cli_main(int argc, char **argv)
 {
-    cli_t c = {.region = getenv("AWS_REGION") ? getenv("AWS_REGION") : "us-east-1"};
-    const char *endpoint = getenv("KURA_ENDPOINT"), *file = NULL, *sql = NULL;
-    if (!endpoint)
-        endpoint = getenv("AWS_ENDPOINT_URL");
-    if (!endpoint)
-        endpoint = "http://127.0.0.1:9000";
+    cli_t c;
+    const char *endpoint = NULL, *file = NULL, *sql = NULL;
+    memset(&c, 0, sizeof c);
+    aws_profile(&c);
     c.out = isatty(STDOUT_FILENO) ? OUT_TABLE : OUT_CSV;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -446,6 +476,19 @@ int query_cli_main(int argc, char **argv)
             return 2;
         }
     }
+    /* As aws-cli: the option, then the environment, then the profile. */
+    const char *env_region = getenv("AWS_REGION") ? getenv("AWS_REGION")
+                                                  : getenv("AWS_DEFAULT_REGION");
+    if (!c.region)
+        c.region = env_region && *env_region ? env_region
+                   : c.profile_region[0]     ? c.profile_region
+                                             : "us-east-1";
+    if (!endpoint)
+        endpoint = getenv("KURA_ENDPOINT");
+    if (!endpoint || !*endpoint)
+        endpoint = getenv("AWS_ENDPOINT_URL");
+    if (!endpoint || !*endpoint)
+        endpoint = c.profile_endpoint[0] ? c.profile_endpoint : "http://127.0.0.1:9000";
     if (!httpc_parse_endpoint(endpoint, c.host, sizeof c.host, &c.port)) {
         fprintf(stderr, "kura sql: bad endpoint %s\n", endpoint);
         return 2;

@@ -221,6 +221,37 @@ class SqlEndpoint(SqlTestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn(b"AccessDenied", p.stderr)
 
+    def test_6b_cli_takes_endpoint_region_and_keys_from_an_aws_profile(self):
+        """Like aws-cli: a named profile's keys from the credentials file and
+        its endpoint_url and region from the config file."""
+        home = os.path.join(self._cli_home, "profile-home")
+        os.makedirs(os.path.join(home, ".aws"), exist_ok=True)
+        with open(os.path.join(home, ".aws", "credentials"), "w") as f:
+            f.write("[default]\naws_access_key_id = WRONG\naws_secret_access_key = wrong\n"
+                    "[kura]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                    % (ACCESS_KEY, SECRET_KEY))
+        with open(os.path.join(home, ".aws", "config"), "w") as f:
+            f.write("[default]\nendpoint_url = http://127.0.0.1:1\n"
+                    "[profile kura]\nregion = %s\nendpoint_url = %s\n" % (REGION, self.endpoint))
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("AWS_", "KURA_"))}
+        env.update({"HOME": home, "AWS_PROFILE": "kura"})
+        p = subprocess.run([kura_bin(), "sql", "--csv", "SELECT 6 * 7 AS n"], env=env,
+                           capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.decode().splitlines(), ['"n"', '"42"'])
+        # The environment still wins over the profile, as in aws-cli.
+        env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:1"
+        p = subprocess.run([kura_bin(), "sql", "--csv", "SELECT 1"], env=env,
+                           capture_output=True, timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        # A region the server does not serve is refused: the profile's was used.
+        del env["AWS_ENDPOINT_URL"]
+        env["AWS_REGION"] = "eu-west-3"
+        p = subprocess.run([kura_bin(), "sql", "--csv", "SELECT 1"], env=env,
+                           capture_output=True, timeout=60)
+        self.assertNotEqual(p.returncode, 0, p.stdout)
+
 
     def _prompt(self, env, keys, want, timeout=30):
         """Runs `kura sql` on a pseudo-terminal, types each of `keys` once
