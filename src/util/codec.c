@@ -19,7 +19,7 @@ void codec_hex(const void *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static int hexval(char c)
+int codec_hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -35,7 +35,7 @@ bool codec_unhex(const char *in, size_t hexlen, uint8_t *out)
     if (hexlen % 2)
         return false;
     for (size_t i = 0; i < hexlen; i += 2) {
-        int hi = hexval(in[i]), lo = hexval(in[i + 1]);
+        int hi = codec_hexval(in[i]), lo = codec_hexval(in[i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         out[i / 2] = (uint8_t)(hi << 4 | lo);

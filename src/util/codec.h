@@ -10,6 +10,8 @@
 
 /* Lowercase hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
 void codec_hex(const void *in, size_t n, char *out);
+/* Value of one hex digit (either case), or -1. */
+int codec_hexval(char c);
 /* Decodes exactly 2n hex chars (either case) into n bytes. */
 bool codec_unhex(const char *in, size_t hexlen, uint8_t *out);
 /* Standard base64 with padding; out needs 4 * ceil(n / 3) + 1 bytes. Returns length. */

@@ -1,5 +1,6 @@
 /* util/parse.c: bounded number parsers (see parse.h). */
 #include "util/parse.h"
+#include "util/codec.h"
 
 #include <string.h>
 
@@ -21,26 +22,15 @@ parse_rc_t parse_u64(const char **p, const char *end, uint64_t max, uint64_t *ou
     return PARSE_OK;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 parse_rc_t parse_hex_u64(const char **p, const char *end, uint64_t max, uint64_t *out)
 {
     const char *s = *p;
     uint64_t v = 0;
 
-    if (s == end || hexval(*s) < 0)
+    if (s == end || codec_hexval(*s) < 0)
         return PARSE_EMPTY;
-    for (; s < end && hexval(*s) >= 0; s++) {
-        unsigned d = (unsigned)hexval(*s);
+    for (; s < end && codec_hexval(*s) >= 0; s++) {
+        unsigned d = (unsigned)codec_hexval(*s);
         if (d > max || v > (max - d) / 16)
             return PARSE_RANGE;
         v = v * 16 + d;

@@ -1,5 +1,6 @@
 /* util/uri.c: percent-encoding (see uri.h). */
 #include "util/uri.h"
+#include "util/codec.h"
 
 static bool unreserved(unsigned char c)
 {
@@ -21,17 +22,6 @@ void uri_encode(buf_t *out, const char *s, size_t n, bool keep_slash)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool uri_decode(buf_t *out, const char *s, size_t n, bool plus_is_space)
 {
     for (size_t i = 0; i < n; i++) {
@@ -39,7 +29,7 @@ bool uri_decode(buf_t *out, const char *s, size_t n, bool plus_is_space)
         if (c == '%') {
             if (i + 2 >= n)
                 return false;
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = codec_hexval(s[i + 1]), lo = codec_hexval(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return false;
             buf_putc(out, (char)(hi << 4 | lo));
