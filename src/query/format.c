@@ -43,6 +43,36 @@ void query_json_str(buf_t *b, const char *s)
     buf_putc(b, '"');
 }
 
+bool query_json_number_ok(const char *s)
+{
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (*p >= '0' && *p <= '9')
+            p++;
+    else
+        return false;
+    if (*p == '.') {
+        if (!(*++p >= '0' && *p <= '9'))
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return *p == '\0';
+}
+
 bool query_type_is_number(const char *t)
 {
     static const char *const nums[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT",

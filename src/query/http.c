@@ -48,14 +48,29 @@ static bool h_header(void *ctx, size_t n, const char *const *names, const char *
     return buf_ok(h->out);
 }
 
+/* A value of a numeric column is a JSON number when its text is one;
+ * DuckDB writes DECIMAL(s,s) without the leading zero (".5", "-.5"), which
+ * gets it back. Anything else (nan, inf) stays a string. */
 static void json_value(buf_t *b, const char *v, bool num)
 {
-    if (!v)
+    if (!v) {
         buf_puts(b, "null");
-    else if (num && strcmp(v, "nan") && strcmp(v, "inf") && strcmp(v, "-inf"))
-        buf_puts(b, v);
-    else
-        query_json_str(b, v);
+        return;
+    }
+    if (num) {
+        bool neg = v[0] == '-';
+        char fixed[128];
+        const char *t = v;
+        if (v[neg] == '.') {
+            int n = snprintf(fixed, sizeof fixed, "%s0%s", neg ? "-" : "", v + neg);
+            t = n > 0 && (size_t)n < sizeof fixed ? fixed : NULL;
+        }
+        if (t && query_json_number_ok(t)) {
+            buf_puts(b, t);
+            return;
+        }
+    }
+    query_json_str(b, v);
 }
 
 static bool h_row(void *ctx, size_t n, const char *const *v)

@@ -205,6 +205,8 @@ int query_athena_category(query_err_t e);
 
 /* format.c: rows as CSV (RFC 4180; NULL empty, "" for an empty string) and
  * JSON text. */
+/* Is s, whole, a JSON number (RFC 8259 grammar)? */
+bool query_json_number_ok(const char *s);
 void query_csv_row(buf_t *b, size_t n, const char *const *v);
 void query_json_str(buf_t *b, const char *s);
 bool query_type_is_number(const char *duck_type);

@@ -459,6 +459,22 @@ static void test_http_endpoint_answers_json_csv_and_errors(void)
           buf_cstr(&r->out));
     buf_release(&r->out);
 
+    /* Numbers stay JSON numbers, also where DuckDB's text is not one. */
+    r = fake_req(a, "POST");
+    body = "{\"sql\": \"SELECT CAST(0.25 AS DECIMAL(4,4)) AS p, CAST(-0.5 AS DECIMAL(3,3)) AS n, "
+           "CAST('nan' AS DOUBLE) AS x, 1e300 * 10 AS big, 7 AS i\", \"format\": \"jsonl\"}";
+    query_http(Q, r, NULL, body, strlen(body));
+    CHECK_EQ_INT(r->status, 200, "%s", buf_cstr(&r->out));
+    json_t *row = json_loads(buf_cstr(&r->out), 0, NULL);
+    CHECK(row != NULL, "valid JSON: %s", buf_cstr(&r->out));
+    CHECK(json_is_real(json_object_get(row, "p")) &&
+          json_real_value(json_object_get(row, "p")) == 0.25, "p: %s", buf_cstr(&r->out));
+    CHECK(json_real_value(json_object_get(row, "n")) == -0.5, "n: %s", buf_cstr(&r->out));
+    CHECK_EQ_STR(json_string_value(json_object_get(row, "x")), "nan", "nan stays a string");
+    CHECK(json_integer_value(json_object_get(row, "i")) == 7, "i");
+    json_decref(row);
+    buf_release(&r->out);
+
     r = fake_req(a, "POST");
     body = "{\"sql\": \"SELECT 'a,b' AS x, NULL AS y, '' AS z\", \"format\": \"csv\"}";
     query_http(Q, r, NULL, body, strlen(body));
