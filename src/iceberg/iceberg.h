@@ -560,9 +560,13 @@ typedef struct {
     int64_t snapshot_id;    /* 0: generate */
     const char *base_location; /* as in ice_commit_opts_t */
     bool deflate;           /* manifest codec */
+    const char *operation;  /* ice_overwrite only: "replace" when the rows stay
+                             * the same (compaction); NULL: "overwrite", or
+                             * "delete" when nothing is added */
 } ice_snapshot_opts_t;
 
-/* Operation "append": carries every existing manifest forward unchanged. */
+/* Operation "append": carries every existing manifest forward unchanged
+ * (except those left with no live file by an earlier snapshot). */
 ice_rc_t ice_append(ice_io_t *io, arena_t *a, const ice_metadata_t *base,
                     const ice_data_file_t *files, size_t n, const ice_snapshot_opts_t *opts,
                     ice_metadata_t **out, ice_err_t *err);
@@ -570,8 +574,9 @@ ice_rc_t ice_append(ice_io_t *io, arena_t *a, const ice_metadata_t *base,
 /* Operation "overwrite" (adds and removes) or "delete" (only removes) of
  * whole data files: every path in `remove_paths` must be live in the
  * current snapshot (else ICE_ERR_CONFLICT: a concurrent commit removed it).
- * Manifests holding a removed file are rewritten (EXISTING / DELETED
- * entries); others are carried forward. */
+ * The manifests holding a removed file are rewritten into one per partition
+ * spec (EXISTING / DELETED entries); others are carried forward, except
+ * those an earlier snapshot left with no live file. */
 ice_rc_t ice_overwrite(ice_io_t *io, arena_t *a, const ice_metadata_t *base,
                        const ice_data_file_t *add, size_t n_add, const char *const *remove_paths,
                        size_t n_remove, const ice_snapshot_opts_t *opts, ice_metadata_t **out,

@@ -387,6 +387,16 @@ static ice_rc_t add_files_manifest(ice_io_t *io, arena_t *a, const ice_metadata_
     return rc ? rc : mlist_push(a, ml, &mf);
 }
 
+/* A manifest whose entries were all removed by an earlier snapshot: that
+ * snapshot's list recorded the removals, later lists need not carry it
+ * (Java drops these too). Without this every compaction would leave a dead
+ * manifest behind for good. Counts absent (v1: all zero) keep it. */
+static bool manifest_dead(const ice_manifest_file_t *m)
+{
+    return m->deleted_files_count > 0 && m->added_files_count == 0 &&
+           m->existing_files_count == 0;
+}
+
 ice_rc_t ice_append(ice_io_t *io, arena_t *a, const ice_metadata_t *base,
                     const ice_data_file_t *files, size_t n, const ice_snapshot_opts_t *opts,
                     ice_metadata_t **out, ice_err_t *err)
@@ -408,7 +418,7 @@ ice_rc_t ice_append(ice_io_t *io, arena_t *a, const ice_metadata_t *base,
                                  &d, err)) != ICE_OK)
         return rc;
     for (size_t i = 0; i < n_old; i++)
-        if ((rc = mlist_push(a, &ml, &old[i])) != ICE_OK)
+        if (!manifest_dead(&old[i]) && (rc = mlist_push(a, &ml, &old[i])) != ICE_OK)
             return rc;
     return commit_snapshot(io, a, base, &ml, snap_id, seq, "append", &d, opts, out, err);
 }
@@ -423,6 +433,46 @@ static bool in_set(const char *const *paths, size_t n, const char *p, bool *hit)
     return false;
 }
 
+/* The rewritten entries of the manifests an overwrite touches, one group
+ * per partition spec: they become one manifest per spec, so removing many
+ * files from many small manifests (compaction) also merges those. */
+typedef struct {
+    int32_t spec_id;
+    ice_manifest_entry_t *v;
+    size_t n, cap;
+} egroup_t;
+
+static ice_rc_t egroup_push(arena_t *a, egroup_t **groups, size_t *ng, int32_t spec_id,
+                            const ice_manifest_entry_t *e)
+{
+    egroup_t *g = NULL;
+    for (size_t i = 0; i < *ng && !g; i++)
+        if ((*groups)[i].spec_id == spec_id)
+            g = &(*groups)[i];
+    if (!g) {
+        egroup_t *ng2 = arena_alloc(a, (*ng + 1) * sizeof *ng2);
+        if (!ng2)
+            return ICE_ERR_NOMEM;
+        if (*ng)
+            memcpy(ng2, *groups, *ng * sizeof *ng2);
+        *groups = ng2;
+        g = &ng2[(*ng)++];
+        *g = (egroup_t){.spec_id = spec_id};
+    }
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 16;
+        ice_manifest_entry_t *v = arena_alloc(a, cap * sizeof *v);
+        if (!v)
+            return ICE_ERR_NOMEM;
+        if (g->n)
+            memcpy(v, g->v, g->n * sizeof *v);
+        g->v = v;
+        g->cap = cap;
+    }
+    g->v[g->n++] = *e;
+    return ICE_OK;
+}
+
 ice_rc_t ice_overwrite(ice_io_t *io, arena_t *a, const ice_metadata_t *base,
                        const ice_data_file_t *add, size_t n_add, const char *const *remove_paths,
                        size_t n_remove, const ice_snapshot_opts_t *opts, ice_metadata_t **out,
@@ -433,6 +483,9 @@ ice_rc_t ice_overwrite(ice_io_t *io, arena_t *a, const ice_metadata_t *base,
         return rc;
     if (base->format_version > 2)
         return ice_fail(err, ICE_ERR_UNSUPPORTED, "v3 tables are read-only in kura");
+    const char *op = opts && opts->operation ? opts->operation : n_add ? "overwrite" : "delete";
+    if (strcmp(op, "overwrite") != 0 && strcmp(op, "delete") != 0 && strcmp(op, "replace") != 0)
+        return ice_fail(err, ICE_ERR_INVALID, "operation %.40s is not an overwrite", op);
     int64_t snap_id = opts && opts->snapshot_id > 0 ? opts->snapshot_id : ice_snapshot_id_new();
     int64_t seq = base->last_sequence_number + 1;
     bool deflate = opts && opts->deflate;
@@ -443,8 +496,11 @@ ice_rc_t ice_overwrite(ice_io_t *io, arena_t *a, const ice_metadata_t *base,
     bool *hit = arena_alloc(a, (n_remove ? n_remove : 1) * sizeof *hit);
     if (!hit)
         return ICE_ERR_NOMEM;
+    memset(hit, 0, (n_remove ? n_remove : 1) * sizeof *hit);
     mlist_t ml = {0}, kept = {0};
     delta_t d = {0};
+    egroup_t *groups = NULL;
+    size_t ngroups = 0;
     if ((rc = add_files_manifest(io, a, base, add, n_add, snap_id, seq, deflate, &ml, &d, err)))
         return rc;
     for (size_t i = 0; i < n_old; i++) {
@@ -463,53 +519,51 @@ ice_rc_t ice_overwrite(ice_io_t *io, arena_t *a, const ice_metadata_t *base,
                 in_set(remove_paths, n_remove, e[k].file.file_path, hit))
                 touched = true;
         if (!touched) {
-            if ((rc = mlist_push(a, &kept, &old[i])))
+            if (!manifest_dead(&old[i]) && (rc = mlist_push(a, &kept, &old[i])))
                 return rc;
             continue;
         }
+        if (!ice_metadata_spec(base, old[i].partition_spec_id))
+            return ice_fail(err, ICE_ERR_CORRUPT, "manifest names unknown spec %d",
+                            (int)old[i].partition_spec_id);
         /* Rewrite: live entries stay EXISTING with explicit ids and
          * sequence numbers; removed ones become DELETED by this snapshot;
          * older DELETED entries are dropped (§5.2). */
-        ice_manifest_entry_t *ne = arena_alloc(a, (n ? n : 1) * sizeof *ne);
-        size_t nn = 0;
-        if (!ne)
-            return ICE_ERR_NOMEM;
-        const ice_partition_spec_t *spec = ice_metadata_spec(base, old[i].partition_spec_id);
-        if (!spec)
-            return ice_fail(err, ICE_ERR_CORRUPT, "manifest names unknown spec %d",
-                            (int)old[i].partition_spec_id);
         for (size_t k = 0; k < n; k++) {
             if (e[k].status == ICE_STATUS_DELETED)
                 continue;
-            ne[nn] = e[k];
+            ice_manifest_entry_t ne = e[k];
             bool gone = false;
             for (size_t r = 0; r < n_remove && !gone; r++)
                 gone = strcmp(remove_paths[r], e[k].file.file_path) == 0;
             if (gone) {
-                ne[nn].status = ICE_STATUS_DELETED;
-                ne[nn].snapshot_id = snap_id;
+                ne.status = ICE_STATUS_DELETED;
+                ne.snapshot_id = snap_id;
                 d.deleted_files++;
                 d.deleted_records += e[k].file.record_count;
                 d.removed_size += e[k].file.file_size_in_bytes;
             } else {
-                ne[nn].status = ICE_STATUS_EXISTING;
+                ne.status = ICE_STATUS_EXISTING;
             }
-            nn++;
+            if ((rc = egroup_push(a, &groups, &ngroups, old[i].partition_spec_id, &ne)))
+                return rc;
         }
-        ice_manifest_file_t mf;
-        if ((rc = write_manifest(io, a, base, spec, deflate, ne, nn, snap_id, seq, &mf, err)) ||
-            (rc = mlist_push(a, &ml, &mf)))
-            return rc;
     }
     for (size_t r = 0; r < n_remove; r++)
         if (!hit[r])
             return ice_fail(err, ICE_ERR_CONFLICT, "file to remove is not live: %.180s",
                             remove_paths[r]);
+    for (size_t g = 0; g < ngroups; g++) {
+        ice_manifest_file_t mf;
+        if ((rc = write_manifest(io, a, base, ice_metadata_spec(base, groups[g].spec_id), deflate,
+                                 groups[g].v, groups[g].n, snap_id, seq, &mf, err)) ||
+            (rc = mlist_push(a, &ml, &mf)))
+            return rc;
+    }
     for (size_t i = 0; i < kept.n; i++)
         if ((rc = mlist_push(a, &ml, &kept.v[i])))
             return rc;
-    return commit_snapshot(io, a, base, &ml, snap_id, seq, n_add ? "overwrite" : "delete", &d,
-                           opts, out, err);
+    return commit_snapshot(io, a, base, &ml, snap_id, seq, op, &d, opts, out, err);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -509,6 +509,20 @@ static const ice_id_bytes_t *bound_of(const ice_id_bytes_t *b, size_t n, int32_t
     return NULL;
 }
 
+/* The current snapshot's manifest list. */
+static size_t list_manifests(ice_io_t *io, arena_t *a, const ice_metadata_t *m,
+                             ice_manifest_file_t **mf)
+{
+    const ice_snapshot_t *s = ice_metadata_snapshot(m, -1);
+    char *data;
+    size_t len, n = 0;
+    ice_err_t err = {{0}};
+    if (!s || io->read(io->ctx, s->manifest_list, ICE_AVRO_MAX_BYTES, a, &data, &len) != ICE_OK ||
+        ice_manifest_list_decode(a, (const uint8_t *)data, len, mf, &n, &err) != ICE_OK)
+        return SIZE_MAX;
+    return n;
+}
+
 static void check_manifests(ice_io_t *io, arena_t *a, const ice_metadata_t *m, char (*paths)[512])
 {
     const ice_snapshot_t *s = ice_metadata_snapshot(m, -1);
@@ -745,6 +759,48 @@ static void test_three_appends_round_trip_through_local_io(void)
                   "scan after delete");
             CHECK_EQ_INT(ice_overwrite(io, a, d1, NULL, 0, rm1, 1, &o, &d2, &err), ICE_ERR_CONFLICT,
                          "removing a file twice conflicts");
+            ice_manifest_file_t *mf;
+            CHECK_EQ_INT(list_manifests(io, a, d1, &mf), 3, "the delete is recorded in a manifest");
+
+            /* Compaction: the two remaining files become one ("replace"),
+             * and their two manifests one. */
+            char local[256], cpath[512], sql[512];
+            snprintf(local, sizeof local, "%s/staging-c.parquet", tmp_root);
+            snprintf(cpath, sizeof cpath, "%s/data/compacted.parquet", m->location);
+            snprintf(sql, sizeof sql,
+                     "SELECT * FROM read_parquet(['%s/wh/db/t1/data/00001-0-file.parquet', "
+                     "'%s/wh/db/t1/data/00002-0-file.parquet'])", tmp_root, tmp_root);
+            ice_data_file_t cf;
+            CHECK_EQ_INT(ice_parquet_write(conn, a, ice_metadata_schema(d1, -1), sql, local, cpath,
+                                           &cf, &err), ICE_OK, "compacted file: %s", err.msg);
+            CHECK_EQ_INT(io->write_file(io->ctx, cpath, local), ICE_OK, "move compacted file");
+            const char *rm23[] = {paths[1], paths[2]};
+            ice_snapshot_opts_t co = {.now_ms = T0_MS + 6000, .base_location = loc,
+                                      .operation = "replace"};
+            ice_metadata_t *c1 = NULL, *c2 = NULL;
+            CHECK_EQ_INT(ice_overwrite(io, a, d1, &cf, 1, rm23, 2, &co, &c1, &err), ICE_OK,
+                         "compaction: %s", err.msg);
+            if (c1) {
+                const ice_snapshot_t *cs = ice_metadata_snapshot(c1, -1);
+                CHECK_EQ_STR(cs->operation, "replace", "compaction is a replace");
+                CHECK_EQ_STR(ice_snapshot_summary(cs, "total-records"), "20", "rows unchanged");
+                CHECK(ice_scan_files(io, a, c1, -1, &scan, &err) == ICE_OK && scan.n_data == 1 &&
+                          scan.total_records == 20,
+                      "one file after compaction");
+                /* new file + the merged manifest of the removals; the
+                 * manifest the delete left with no live file is gone. */
+                CHECK_EQ_INT(list_manifests(io, a, c1, &mf), 2, "manifests after compaction");
+                /* The next append drops the merged manifest too: only
+                 * removals are left in it. */
+                ice_snapshot_opts_t ao = {.now_ms = T0_MS + 7000, .base_location = loc};
+                CHECK_EQ_INT(ice_append(io, a, c1, &cf, 0, &ao, &c2, &err), ICE_OK, "append: %s",
+                             err.msg);
+                CHECK_EQ_INT(c2 ? list_manifests(io, a, c2, &mf) : 0, 1,
+                             "dead manifests are not carried");
+            }
+            co.operation = "append";
+            CHECK_EQ_INT(ice_overwrite(io, a, d1, &cf, 1, rm23, 2, &co, &c2, &err), ICE_ERR_INVALID,
+                         "an overwrite is no append");
         }
     }
     duckdb_disconnect(&conn);
