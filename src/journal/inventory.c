@@ -356,7 +356,7 @@ static bool apply(journal_t *j, arena_t *a, const char *bucket, const char *ns,
     size_t nf = 0;
     buf_init(&list, INV_SQL_MAX);
     buf_init(&sel, INV_SQL_MAX);
-    ok = journal_files_fetch(j, a, io, base, &list, &paths, &locals, &nf);
+    ok = journal_files_fetch(j, a, io, base, 0, &list, &paths, &locals, &nf);
     buf_printf(&sel,
                "WITH c AS (SELECT * FROM inv_chg QUALIFY row_number() OVER (PARTITION BY key, "
                "version_id ORDER BY sequence_number DESC) = 1) ");

@@ -91,12 +91,14 @@ tables_err_t journal_table_commit(journal_t *j, arena_t *a, const char *table_bu
                                   const char *ns, const char *table,
                                   const tables_table_info_t *info, ice_io_t *io,
                                   ice_metadata_t *next);
-/* Copies the live data files of m's current snapshot to local temp files
- * (the DuckDB writer reads local files only). Fills a DuckDB list literal
- * "['/p1','/p2']" in `list` and the table locations in *paths (from `a`).
- * The caller unlinks the files with journal_files_drop. */
+/* Copies the live data files of m's current snapshot -- those smaller than
+ * `below` bytes when below > 0 -- to local temp files (the DuckDB writer
+ * reads local files only). Fills a DuckDB list literal "['/p1','/p2']" in
+ * `list` and the table locations in *paths (from `a`). The caller unlinks
+ * the files with journal_files_drop. */
 bool journal_files_fetch(journal_t *j, arena_t *a, ice_io_t *io, const ice_metadata_t *m,
-                         buf_t *list, const char ***paths, const char ***locals, size_t *n);
+                         int64_t below, buf_t *list, const char ***paths, const char ***locals,
+                         size_t *n);
 void journal_files_drop(const char **locals, size_t n);
 /* A fresh local temp path under <data>/tmp and its table location. */
 void journal_tmp_paths(journal_t *j, arena_t *a, const char *warehouse, const char *stem,
@@ -119,5 +121,8 @@ ice_rc_t journal_snapshots_expire(arena_t *a, ice_metadata_t *m, int64_t now_ms,
 void journal_records_expire(journal_t *j, const char *bucket, json_t *conf,
                             const tables_table_info_t *info, const char *table_bucket,
                             const char *ns, const char *table);
+/* Small-file compaction of a bucket's journal table (upkeep.c says when). */
+void journal_compact(journal_t *j, const char *bucket, const tables_table_info_t *info,
+                     const char *table_bucket, const char *ns, const char *table);
 
 #endif

@@ -424,7 +424,8 @@ static bool write_local(const char *path, const char *data, size_t len)
 }
 
 bool journal_files_fetch(journal_t *j, arena_t *a, ice_io_t *io, const ice_metadata_t *m,
-                         buf_t *list, const char ***paths, const char ***locals, size_t *n)
+                         int64_t below, buf_t *list, const char ***paths, const char ***locals,
+                         size_t *n)
 {
     ice_scan_t scan;
     ice_err_t err = {{0}};
@@ -439,6 +440,8 @@ bool journal_files_fetch(journal_t *j, arena_t *a, ice_io_t *io, const ice_metad
     if (!*paths || !*locals)
         return false;
     for (size_t i = 0; i < scan.n_data; i++) {
+        if (below > 0 && scan.data[i].file_size_in_bytes >= below)
+            continue;
         arena_t *f = arena_new(JOURNAL_FILE_MAX_BYTES + ((size_t)1 << 20));
         char *data = NULL, *local, *unused;
         size_t len = 0;
@@ -456,10 +459,10 @@ bool journal_files_fetch(journal_t *j, arena_t *a, ice_io_t *io, const ice_metad
             *n = 0;
             return false;
         }
+        if (*n)
+            buf_putc(list, ',');
         (*paths)[*n] = scan.data[i].path;
         (*locals)[(*n)++] = local;
-        if (i)
-            buf_putc(list, ',');
         journal_sql_str(list, local);
     }
     buf_putc(list, ']');
@@ -659,19 +662,24 @@ typedef struct {
     size_t rows;
 } pass_t;
 
-/* Record expiration runs on the journal table as it stands after the
- * pass's appends. */
-static void expire_bucket(journal_t *j, const char *bucket, json_t *conf)
+/* Upkeep runs on the journal table as it stands after the pass's appends:
+ * record expiration, then small-file compaction. */
+static void upkeep_bucket(journal_t *j, const char *bucket, json_t *conf)
 {
-    if (json_integer_value(json_object_get(conf, "expiration_days")) <= 0)
-        return;
     arena_t *a = arena_new(0);
     dest_t d;
     tables_table_info_t info;
-    if (a && dest_of(a, bucket, conf, &d) &&
+    if (!a || !dest_of(a, bucket, conf, &d))
+        goto out;
+    if (json_integer_value(json_object_get(conf, "expiration_days")) > 0 &&
         tables_table_info(j->tables, a, d.table_bucket, d.ns, d.table, &info) == TABLES_OK &&
         info.metadata_location)
         journal_records_expire(j, bucket, conf, &info, d.table_bucket, d.ns, d.table);
+    /* Fresh info: expiration may have committed. */
+    if (tables_table_info(j->tables, a, d.table_bucket, d.ns, d.table, &info) == TABLES_OK &&
+        info.metadata_location)
+        journal_compact(j, bucket, &info, d.table_bucket, d.ns, d.table);
+out:
     arena_free(a);
 }
 
@@ -700,7 +708,7 @@ static bool bucket_cb(void *arg, const store_bucket_t *b)
                 jupto = iupto;
             if (jupto)
                 store_journal_trim(p->j->st, b->name, jupto);
-            expire_bucket(p->j, b->name, conf);
+            upkeep_bucket(p->j, b->name, conf);
         }
         json_decref(conf);
     }

@@ -14,7 +14,18 @@
  * rewritten without them (cost O(journal rows), paid at most once per
  * JOURNAL_EXPIRE_EVERY_MS of service clock and only when the snapshot's
  * oldest row, summary kura.journal.min-ts, is old enough -- AWS allows
- * 24-48 h). */
+ * 24-48 h).
+ *
+ * Compaction. Each publishing commit adds one small Parquet file and one
+ * manifest, so a day of steady writes would leave ~86,000 of each: every
+ * query would open them all and every commit would rewrite a manifest list
+ * naming them all. Once the current snapshot holds JOURNAL_COMPACT_FILES
+ * files under JOURNAL_COMPACT_SMALL_BYTES, they are rewritten as one
+ * (ordered by sequence_number) by a "replace" snapshot, which also merges
+ * their manifests into one (ice_overwrite); files already big are left
+ * alone, so each row is rewritten a bounded number of times. The snapshot
+ * carries the kura.journal.* summary forward: publishing stays exactly once
+ * across it. */
 #include "journal/journal_int.h"
 
 #include "util/clock.h"
@@ -28,6 +39,8 @@
 #define JOURNAL_DAY_MS ((int64_t)86400 * 1000)
 #define JOURNAL_EXPIRE_EVERY_MS ((int64_t)3600 * 1000)
 #define UPKEEP_SQL_MAX ((size_t)1 << 28)
+#define JOURNAL_COMPACT_FILES 32
+#define JOURNAL_COMPACT_SMALL_BYTES ((int64_t)16 << 20)
 
 ice_rc_t journal_snapshots_expire(arena_t *a, ice_metadata_t *m, int64_t now_ms,
                                   ice_metadata_t **out)
@@ -89,7 +102,7 @@ static void expire_rows(journal_t *j, arena_t *a, const char *bucket, ice_io_t *
     char *local = NULL, *location = NULL;
     buf_init(&list, UPKEEP_SQL_MAX);
     buf_init(&sql, UPKEEP_SQL_MAX);
-    if (!journal_files_fetch(j, a, io, base, &list, &paths, &locals, &nf) || nf == 0)
+    if (!journal_files_fetch(j, a, io, base, 0, &list, &paths, &locals, &nf) || nf == 0)
         goto out;
     buf_printf(&sql,
                "SELECT count(*) FROM read_parquet(%s) WHERE record_timestamp < "
@@ -175,5 +188,76 @@ void journal_records_expire(journal_t *j, const char *bucket, json_t *conf,
         goto out;
     expire_rows(j, a, bucket, io, base, info, table_bucket, ns, table, cutoff, now);
 out:
+    arena_free(a);
+}
+
+void journal_compact(journal_t *j, const char *bucket, const tables_table_info_t *info,
+                     const char *table_bucket, const char *ns, const char *table)
+{
+    arena_t *a = arena_new(0);
+    ice_io_t *io = NULL;
+    ice_metadata_t *base = NULL;
+    const char **paths = NULL, **locals = NULL;
+    size_t nf = 0, small = 0;
+    char *local = NULL, *location = NULL;
+    buf_t list, sql;
+    buf_init(&list, UPKEEP_SQL_MAX);
+    buf_init(&sql, UPKEEP_SQL_MAX);
+    if (!a || !journal_table_load(j, a, info, &io, &base))
+        goto out;
+    ice_scan_t scan;
+    ice_err_t err = {{0}};
+    if (ice_scan_files(io, a, base, -1, &scan, &err) != ICE_OK)
+        goto out;
+    for (size_t i = 0; i < scan.n_data; i++)
+        small += scan.data[i].file_size_in_bytes < JOURNAL_COMPACT_SMALL_BYTES;
+    if (small < JOURNAL_COMPACT_FILES)
+        goto out;
+    if (!journal_files_fetch(j, a, io, base, JOURNAL_COMPACT_SMALL_BYTES, &list, &paths, &locals,
+                             &nf) ||
+        nf < 2)
+        goto out;
+    buf_printf(&sql, "SELECT * FROM read_parquet(%s) ORDER BY sequence_number", buf_cstr(&list));
+    journal_tmp_paths(j, a, info->warehouse_location, "journal", &local, &location);
+    ice_data_file_t df;
+    ice_rc_t irc = buf_ok(&sql) && local && location
+                       ? ice_parquet_write((struct _duckdb_connection *)j->conn, a,
+                                           ice_metadata_schema(base, -1), buf_cstr(&sql), local,
+                                           location, &df, &err)
+                       : ICE_ERR_NOMEM;
+    if (irc != ICE_OK || io->write_file(io->ctx, location, local) != 0) {
+        log_warn(NULL, "journal.compact", "bucket=%s rc=%s msg=\"%s\"", bucket, ice_rc_name(irc),
+                 err.msg);
+        goto out;
+    }
+    /* The summary keys the publisher and expiration read go forward. */
+    const ice_snapshot_t *cur = ice_metadata_snapshot(base, -1);
+    static const char *const keep[] = {JOURNAL_LAST_SEQ, JOURNAL_MIN_TS, JOURNAL_EXPIRED_MS};
+    ice_kv_t summary[4] = {{"engine-name", "kura"}};
+    size_t ns_kv = 1;
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        const char *v = cur ? ice_snapshot_summary(cur, keep[i]) : NULL;
+        if (v)
+            summary[ns_kv++] = (ice_kv_t){keep[i], v};
+    }
+    ice_snapshot_opts_t so = {.summary = summary,
+                              .n_summary = ns_kv,
+                              .base_location = info->metadata_location,
+                              .operation = "replace"};
+    ice_metadata_t *next = NULL;
+    if ((irc = ice_overwrite(io, a, base, &df, 1, paths, nf, &so, &next, &err)) != ICE_OK) {
+        log_warn(NULL, "journal.compact", "bucket=%s rc=%s msg=\"%s\"", bucket, ice_rc_name(irc),
+                 err.msg);
+        goto out;
+    }
+    if (journal_table_commit(j, a, table_bucket, ns, table, info, io, next) == TABLES_OK)
+        log_info(NULL, "journal.compact", "bucket=%s files=%zu rows=%lld bytes=%lld", bucket, nf,
+                 (long long)df.record_count, (long long)df.file_size_in_bytes);
+out:
+    if (local)
+        unlink(local);
+    journal_files_drop(locals, nf);
+    buf_release(&list);
+    buf_release(&sql);
     arena_free(a);
 }

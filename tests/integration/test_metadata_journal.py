@@ -8,6 +8,8 @@ Parquet through the S3 API -> DuckDB). Sizes: ~1,500 operations and 3,000
 pre-existing objects by default, 10,000 and 100,000 with KURA_SCALE=full.
 """
 import concurrent.futures
+import datetime
+import json
 import random
 import time
 
@@ -352,6 +354,60 @@ class JournalScenario(MetadataCase):
         # Snapshot hygiene: commits only with rows, at most 100 kept.
         self.assertLessEqual(inv["snapshots"], 100)
         print("\n  %d operations, %d journal rows" % (ops, len(rows)))
+
+
+class Compaction(MetadataCase):
+    """Each publishing commit adds a small Parquet file; once the journal
+    holds 32 of them they are rewritten as one by a "replace" snapshot
+    (journal/upkeep.c). Nothing is lost, duplicated or published twice, and
+    time travel to before the compaction still reads the old files."""
+
+    def test_small_journal_files_are_compacted_and_nothing_changes(self):
+        b = self.new_bucket("cmp")
+        self.enable_metadata(b)
+        keys = []
+        for i in range(31):
+            k = "k%02d" % i
+            self.s3.put_object(Bucket=b, Key=k, Body=b"x" * i)
+            keys.append(k)
+            self.publish()   # (or kura's own pass first): one row, one file, a commit
+        before = self.dump(b, "journal")
+        self.assertEqual(before["files"], 31)
+        self.assertNotIn("replace", before["operations"])
+        time.sleep(0.05)
+        t_before = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        time.sleep(0.05)
+        self.s3.put_object(Bucket=b, Key="k31", Body=b"y")
+        keys.append("k31")
+        self.publish()                                   # the 32nd file: compaction
+        after = self.dump(b, "journal")
+        self.assertEqual(after["files"], 1)
+        self.assertEqual(after["operations"][-2:], ["append", "replace"])
+        self.assertEqual(after["summary"]["operation"], "replace")
+        self.assertEqual(sorted(r["key"] for r in after["rows"]), keys)
+        seqs = [r["sequence_number"] for r in after["rows"]]
+        self.assertEqual(seqs, sorted(seqs))              # written in sequence order
+        self.assertEqual(len(set(seqs)), 32)
+        # The summary the publisher resumes from went along: nothing more to
+        # publish, and new rows land once, after the compacted file.
+        self.assertEqual(self.publish(), 0)
+        # Time travel to before the compaction reads the small files.
+        j = '"s3tablescatalog/aws-s3"."b_%s"."journal"' % b
+        for sql, want in (("SELECT count(*) AS n FROM %s" % j, 32),
+                          ("SELECT count(*) AS n FROM %s FOR TIMESTAMP AS OF TIMESTAMP '%s'"
+                           % (j, t_before.isoformat(sep=" ")), 31)):
+            st, _, body = self.raw("POST", "/kura/sql", body=json.dumps({"sql": sql}).encode(),
+                                   headers={"Content-Type": "application/json"})
+            self.assertEqual(st, 200, body)
+            self.assertEqual(json.loads(body)["rows"], [{"n": want}], sql)
+        self.s3.delete_object(Bucket=b, Key="k00")
+        self.publish()
+        last = self.dump(b, "journal")
+        self.assertEqual(last["files"], 2)
+        self.assertEqual(len(last["rows"]), 33)
+        self.assertEqual([r["record_type"] for r in
+                          sorted(last["rows"], key=lambda r: r["sequence_number"])
+                          if r["key"] == "k00"], ["CREATE", "DELETE"])
 
 
 class RecordExpiration(MetadataCase):
