@@ -29,8 +29,10 @@
  * backfills again.
  *
  * Apply (cost: the whole inventory is rewritten once per pass that has
- * changes, O(versions) -- about 0.1 s per 100,000 versions; NOTES 19 wants
- * position deletes, which kura's SQL reader does not apply yet). The queued
+ * changes, O(versions) -- about 0.1 s per 100,000 versions. NOTES 19 wants
+ * position deletes + appends instead; kura's SQL reader applies position
+ * deletes (query/resolve.c), so what is missing is writing them here and
+ * compacting them away later). The queued
  * rows fold into (key, version_id) -> last row: CREATE, UPDATE_METADATA and
  * delete-marker rows upsert the version with the row's sequence number,
  * permanent deletes remove it. One ice_overwrite snapshot per pass with
