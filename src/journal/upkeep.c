@@ -89,6 +89,54 @@ static int64_t summary_i64(const ice_snapshot_t *cur, const char *key, int64_t d
     return end && *end == '\0' ? (int64_t)x : dflt;
 }
 
+/* Writes the rows of `sql` as one new data file of the table and commits
+ * it in place of the files `paths` (op: NULL for overwrite/delete, or
+ * "replace"; no file is added when the query has no rows). *df gets the new
+ * file's entry; false (logged as `event`) when nothing was committed. */
+typedef struct {
+    journal_t *j;
+    arena_t *a;
+    const char *event, *bucket;
+    ice_io_t *io;
+    const ice_metadata_t *base;
+    const tables_table_info_t *info;
+    const char *table_bucket, *ns, *table;
+} rewrite_t;
+
+static bool rewrite_files(const rewrite_t *w, const char *sql, const char *const *paths,
+                          size_t nf, const ice_kv_t *summary, size_t n_summary, const char *op,
+                          ice_data_file_t *df)
+{
+    char *local = NULL, *location = NULL;
+    ice_err_t err = {{0}};
+    bool ok = false;
+    journal_tmp_paths(w->j, w->a, w->info->warehouse_location, "journal", &local, &location);
+    ice_rc_t irc = local && location
+                       ? ice_parquet_write((struct _duckdb_connection *)w->j->conn, w->a,
+                                           ice_metadata_schema(w->base, -1), sql, local, location,
+                                           df, &err)
+                       : ICE_ERR_NOMEM;
+    size_t n_add = irc == ICE_OK && df->record_count > 0 ? 1 : 0;
+    ice_metadata_t *next = NULL;
+    if (irc == ICE_OK && n_add && w->io->write_file(w->io->ctx, location, local) != 0)
+        irc = ICE_ERR_IO;
+    ice_snapshot_opts_t so = {.summary = summary,
+                              .n_summary = n_summary,
+                              .base_location = w->info->metadata_location,
+                              .operation = op};
+    if (irc == ICE_OK)
+        irc = ice_overwrite(w->io, w->a, w->base, df, n_add, paths, nf, &so, &next, &err);
+    if (irc != ICE_OK)
+        log_warn(NULL, w->event, "bucket=%s rc=%s msg=\"%s\"", w->bucket, ice_rc_name(irc),
+                 err.msg);
+    else
+        ok = journal_table_commit(w->j, w->a, w->table_bucket, w->ns, w->table, w->info, w->io,
+                                  next) == TABLES_OK;
+    if (local)
+        unlink(local);
+    return ok;
+}
+
 /* Rewrites the journal without rows older than cutoff_ms. */
 static void expire_rows(journal_t *j, arena_t *a, const char *bucket, ice_io_t *io,
                         const ice_metadata_t *base, const tables_table_info_t *info,
@@ -99,7 +147,6 @@ static void expire_rows(journal_t *j, arena_t *a, const char *bucket, ice_io_t *
     const char **paths = NULL, **locals = NULL;
     size_t nf = 0;
     int64_t old = 0, keep_min = INT64_MAX;
-    char *local = NULL, *location = NULL;
     buf_init(&list, UPKEEP_SQL_MAX);
     buf_init(&sql, UPKEEP_SQL_MAX);
     if (!journal_files_fetch(j, a, io, base, 0, &list, &paths, &locals, &nf) || nf == 0)
@@ -124,20 +171,8 @@ static void expire_rows(journal_t *j, arena_t *a, const char *bucket, ice_io_t *
                "SELECT * FROM read_parquet(%s) WHERE record_timestamp >= "
                "make_timestamp(%lld::BIGINT) ORDER BY sequence_number",
                buf_cstr(&list), (long long)cutoff_ms * 1000);
-    journal_tmp_paths(j, a, info->warehouse_location, "journal", &local, &location);
-    ice_data_file_t df;
-    ice_err_t err = {{0}};
-    ice_rc_t irc = buf_ok(&sql) && local && location
-                       ? ice_parquet_write((struct _duckdb_connection *)j->conn, a,
-                                           ice_metadata_schema(base, -1), buf_cstr(&sql), local,
-                                           location, &df, &err)
-                       : ICE_ERR_NOMEM;
-    size_t n_add = irc == ICE_OK && df.record_count > 0 ? 1 : 0;
-    if (irc != ICE_OK || (n_add && io->write_file(io->ctx, location, local) != 0)) {
-        log_warn(NULL, "journal.expire", "bucket=%s rc=%s msg=\"%s\"", bucket, ice_rc_name(irc),
-                 err.msg);
+    if (!buf_ok(&sql))
         goto out;
-    }
     const ice_snapshot_t *cur = ice_metadata_snapshot(base, -1);
     char seqs[24], mins[24], exps[24];
     snprintf(seqs, sizeof seqs, "%lld", (long long)summary_i64(cur, JOURNAL_LAST_SEQ, 0));
@@ -147,21 +182,13 @@ static void expire_rows(journal_t *j, arena_t *a, const char *bucket, ice_io_t *
                           {"engine-name", "kura"},
                           {JOURNAL_EXPIRED_MS, exps},
                           {JOURNAL_MIN_TS, mins}};
-    ice_snapshot_opts_t so = {.summary = summary,
-                              .n_summary = sizeof summary / sizeof summary[0],
-                              .base_location = info->metadata_location};
-    ice_metadata_t *next = NULL;
-    if ((irc = ice_overwrite(io, a, base, &df, n_add, paths, nf, &so, &next, &err)) != ICE_OK) {
-        log_warn(NULL, "journal.expire", "bucket=%s rc=%s msg=\"%s\"", bucket, ice_rc_name(irc),
-                 err.msg);
-        goto out;
-    }
-    if (journal_table_commit(j, a, table_bucket, ns, table, info, io, next) == TABLES_OK)
+    rewrite_t w = {j, a, "journal.expire", bucket, io, base, info, table_bucket, ns, table};
+    ice_data_file_t df;
+    if (rewrite_files(&w, buf_cstr(&sql), paths, nf, summary, sizeof summary / sizeof summary[0],
+                      NULL, &df))
         log_info(NULL, "journal.expire", "bucket=%s removed=%lld kept=%lld", bucket, (long long)old,
-                 (long long)(n_add ? df.record_count : 0));
+                 (long long)df.record_count);
 out:
-    if (local)
-        unlink(local);
     journal_files_drop(locals, nf);
     buf_release(&list);
     buf_release(&sql);
@@ -199,7 +226,6 @@ void journal_compact(journal_t *j, const char *bucket, const tables_table_info_t
     ice_metadata_t *base = NULL;
     const char **paths = NULL, **locals = NULL;
     size_t nf = 0, small = 0;
-    char *local = NULL, *location = NULL;
     buf_t list, sql;
     buf_init(&list, UPKEEP_SQL_MAX);
     buf_init(&sql, UPKEEP_SQL_MAX);
@@ -218,18 +244,8 @@ void journal_compact(journal_t *j, const char *bucket, const tables_table_info_t
         nf < 2)
         goto out;
     buf_printf(&sql, "SELECT * FROM read_parquet(%s) ORDER BY sequence_number", buf_cstr(&list));
-    journal_tmp_paths(j, a, info->warehouse_location, "journal", &local, &location);
-    ice_data_file_t df;
-    ice_rc_t irc = buf_ok(&sql) && local && location
-                       ? ice_parquet_write((struct _duckdb_connection *)j->conn, a,
-                                           ice_metadata_schema(base, -1), buf_cstr(&sql), local,
-                                           location, &df, &err)
-                       : ICE_ERR_NOMEM;
-    if (irc != ICE_OK || io->write_file(io->ctx, location, local) != 0) {
-        log_warn(NULL, "journal.compact", "bucket=%s rc=%s msg=\"%s\"", bucket, ice_rc_name(irc),
-                 err.msg);
+    if (!buf_ok(&sql))
         goto out;
-    }
     /* The summary keys the publisher and expiration read go forward. */
     const ice_snapshot_t *cur = ice_metadata_snapshot(base, -1);
     static const char *const keep[] = {JOURNAL_LAST_SEQ, JOURNAL_MIN_TS, JOURNAL_EXPIRED_MS};
@@ -240,22 +256,12 @@ void journal_compact(journal_t *j, const char *bucket, const tables_table_info_t
         if (v)
             summary[ns_kv++] = (ice_kv_t){keep[i], v};
     }
-    ice_snapshot_opts_t so = {.summary = summary,
-                              .n_summary = ns_kv,
-                              .base_location = info->metadata_location,
-                              .operation = "replace"};
-    ice_metadata_t *next = NULL;
-    if ((irc = ice_overwrite(io, a, base, &df, 1, paths, nf, &so, &next, &err)) != ICE_OK) {
-        log_warn(NULL, "journal.compact", "bucket=%s rc=%s msg=\"%s\"", bucket, ice_rc_name(irc),
-                 err.msg);
-        goto out;
-    }
-    if (journal_table_commit(j, a, table_bucket, ns, table, info, io, next) == TABLES_OK)
+    rewrite_t w = {j, a, "journal.compact", bucket, io, base, info, table_bucket, ns, table};
+    ice_data_file_t df;
+    if (rewrite_files(&w, buf_cstr(&sql), paths, nf, summary, ns_kv, "replace", &df))
         log_info(NULL, "journal.compact", "bucket=%s files=%zu rows=%lld bytes=%lld", bucket, nf,
                  (long long)df.record_count, (long long)df.file_size_in_bytes);
 out:
-    if (local)
-        unlink(local);
     journal_files_drop(locals, nf);
     buf_release(&list);
     buf_release(&sql);
