@@ -120,13 +120,19 @@ static size_t rank_of(const char *k)
     return sizeof key_rank / sizeof key_rank[0];
 }
 
+/* A key with its rank, computed once per key rather than per comparison:
+ * a metadata file with many snapshots has thousands of small objects. */
+typedef struct {
+    const char *k;
+    size_t rank;
+} ranked_key_t;
+
 static int key_cmp(const void *x, const void *y)
 {
-    const char *a = *(const char *const *)x, *b = *(const char *const *)y;
-    size_t ra = rank_of(a), rb = rank_of(b);
-    if (ra != rb)
-        return ra < rb ? -1 : 1;
-    return strcmp(a, b);
+    const ranked_key_t *a = x, *b = y;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    return strcmp(a->k, b->k);
 }
 
 /* A copy of v with every object's keys in canonical order. Depth is bounded
@@ -147,17 +153,17 @@ static json_t *canon(const json_t *v)
     if (!json_is_object(v))
         return json_deep_copy(v);
     size_t n = json_object_size(v), i = 0;
-    const char **keys = malloc((n ? n : 1) * sizeof *keys);
+    ranked_key_t *keys = malloc((n ? n : 1) * sizeof *keys);
     json_t *obj = json_object();
     if (!keys || !obj)
         goto fail;
     const char *k;
     const json_t *c;
-    json_object_foreach((json_t *)(uintptr_t)v, k, c) keys[i++] = k;
+    json_object_foreach((json_t *)(uintptr_t)v, k, c) keys[i++] = (ranked_key_t){k, rank_of(k)};
     qsort(keys, n, sizeof *keys, key_cmp);
     for (i = 0; i < n; i++) {
-        json_t *cc = canon(json_object_get(v, keys[i]));
-        if (!cc || json_object_set_new(obj, keys[i], cc) != 0)
+        json_t *cc = canon(json_object_get(v, keys[i].k));
+        if (!cc || json_object_set_new(obj, keys[i].k, cc) != 0)
             goto fail;
     }
     free(keys);
