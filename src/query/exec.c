@@ -609,10 +609,14 @@ static query_err_t result_schema(query_t *q, query_slot_t *s, arena_t *a, const 
         const char *cn = duckdb_prepared_statement_column_name(st, i);
         const char *nm = arena_strdup(a, cn ? cn : "");
         duck_free_str(cn);
+        if (!nm) {
+            r->err = QUERY_ERR_INTERNAL;
+            break;
+        }
         duckdb_logical_type t = duckdb_prepared_statement_column_logical_type(st, i);
         for (idx_t k = 0; k < i; k++) {
             const char *other = duckdb_prepared_statement_column_name(st, k);
-            if (other && nm && strcmp(nm, other) == 0)
+            if (other && strcmp(nm, other) == 0)
                 r->err = query_fail(r->msg, sizeof r->msg, QUERY_ERR_EXEC,
                                     "column name %s appears twice; give each column an alias", nm);
             duck_free_str(other);
