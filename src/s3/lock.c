@@ -270,7 +270,10 @@ static s3_err_t put_retention_run(s3_req_t *q, const auth_chunked_t *t)
     if ((rc = load_version(q, &cur)) != S3_OK)
         return rc;
     bool active = cur.lock_mode && cur.lock_until_ms > now;
-    bool weaker = !mode || until_ms < cur.lock_until_ms || strcmp(mode, cur.lock_mode) != 0;
+    /* Only an active retention can be weakened (and only then is there a
+     * mode to compare with). */
+    bool weaker = active && (!mode || until_ms < cur.lock_until_ms ||
+                             strcmp(mode, cur.lock_mode) != 0);
     if (active && weaker) {
         const char *bp = http_header(r, "x-amz-bypass-governance-retention");
         bool bypass = bp && strcasecmp(bp, "true") == 0;
