@@ -135,8 +135,9 @@ static bool credentials(cli_t *c)
     return c->ak[0] && c->sk[0];
 }
 
-/* One signed POST /kura/sql; the CSV (or JSON lines) body in *out. */
-static int post_sql(const cli_t *c, const char *sql, buf_t *out)
+/* One signed POST /kura/sql; the CSV (or JSON lines) body in *out, and the
+ * CSV's column types (x-kura-column-types) in types when it is not NULL. */
+static int post_sql(const cli_t *c, const char *sql, buf_t *out, char *types, size_t tcap)
 {
     const char *fmt = c->out == OUT_JSON ? "jsonl" : "csv";
     json_t *j = json_pack("{s:s,s:s,s:s?,s:s?}", "sql", sql, "format", fmt, "catalog", c->catalog,
@@ -189,6 +190,8 @@ static int post_sql(const cli_t *c, const char *sql, buf_t *out)
         buf_release(&resp.body);
         return 1;
     }
+    if (types && !httpc_response_header(&resp, "x-kura-column-types", types, tcap))
+        types[0] = '\0';
     buf_append(out, resp.body.data ? resp.body.data : "", resp.body.len);
     buf_release(&resp.body);
     return 0;
@@ -272,7 +275,25 @@ static void print_table(buf_t *csv)
 }
 
 /* CSV -> Parquet with a local DuckDB (types inferred from the text). */
-static int write_parquet(const cli_t *c, buf_t *csv)
+/* The Parquet column type for a server column type: the type itself where
+ * its text reads back exactly, else the text (DECIMAL -- the server names no
+ * precision --, nested types, intervals, BLOB). */
+static const char *parquet_type(const char *t, size_t n)
+{
+    static const char *const same[] = {
+        "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
+        "UINTEGER", "UBIGINT", "HUGEINT", "UHUGEINT", "FLOAT", "DOUBLE", "DATE", "TIME",
+        "TIMESTAMP", "TIMESTAMPTZ", "UUID", "VARCHAR", NULL};
+    for (size_t i = 0; same[i]; i++)
+        if (strlen(same[i]) == n && strncmp(same[i], t, n) == 0)
+            return same[i];
+    return "VARCHAR";
+}
+
+/* The CSV result as a local Parquet file, typed from the column types the
+ * server sent (without them DuckDB would guess, and a text column of
+ * digits would come out as numbers). */
+static int write_parquet(const cli_t *c, buf_t *csv, const char *types)
 {
     char tmp[] = "/tmp/kura-sql-XXXXXX";
     int fd = mkstemp(tmp);
@@ -289,17 +310,30 @@ static int write_parquet(const cli_t *c, buf_t *csv)
     if (duckdb_open(NULL, &db) == DuckDBSuccess) {
         if (duckdb_connect(db, &conn) == DuckDBSuccess) {
             buf_t q;
-            buf_init(&q, 8192);
+            buf_init(&q, (size_t)1 << 20);
             buf_puts(&q, "COPY (SELECT * FROM read_csv(");
             query_sql_str(&q, tmp);
-            buf_puts(&q, ", header=true)) TO ");
+            /* NULL is an empty field, "" an empty string (query_csv_row). */
+            buf_puts(&q, ", header=true, allow_quoted_nulls=false");
+            if (types && *types) {
+                buf_puts(&q, ", types=[");
+                for (const char *p = types; *p;) {
+                    size_t n = strcspn(p, ",");
+                    buf_printf(&q, "%s'%s'", p == types ? "" : ", ", parquet_type(p, n));
+                    p += n + (p[n] == ',');
+                }
+                buf_putc(&q, ']');
+            }
+            buf_puts(&q, ")) TO ");
             query_sql_str(&q, c->parquet);
             buf_puts(&q, " (FORMAT parquet)");
-            if (duckdb_query(conn, buf_cstr(&q), &r) == DuckDBError)
-                fprintf(stderr, "kura sql: %s\n", duckdb_result_error(&r));
+            if (!buf_ok(&q) || duckdb_query(conn, buf_cstr(&q), &r) == DuckDBError)
+                fprintf(stderr, "kura sql: %s\n",
+                        buf_ok(&q) ? duckdb_result_error(&r) : "too many columns");
             else
                 rc = 0;
-            duckdb_destroy_result(&r);
+            if (buf_ok(&q))
+                duckdb_destroy_result(&r);
             buf_release(&q);
             duckdb_disconnect(&conn);
         }
@@ -312,13 +346,14 @@ static int write_parquet(const cli_t *c, buf_t *csv)
 static int run_one(const cli_t *c, const char *sql)
 {
     buf_t out;
+    char types[HTTPC_MAX_HEAD];
     buf_init(&out, (size_t)1 << 31);
-    int rc = post_sql(c, sql, &out);
+    int rc = post_sql(c, sql, &out, types, sizeof types);
     if (rc == 0) {
         if (c->out == OUT_TABLE)
             print_table(&out);
         else if (c->out == OUT_PARQUET)
-            rc = write_parquet(c, &out);
+            rc = write_parquet(c, &out, types);
         else
             fwrite(out.data ? out.data : "", 1, out.len, stdout);
     }

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 typedef struct {
+    http_req_t *r;
     buf_t *out;
     query_fmt_t fmt;
     size_t ncols;
@@ -33,6 +34,15 @@ static bool h_header(void *ctx, size_t n, const char *const *names, const char *
         h->num[i] = query_type_is_number(types[i]);
     }
     if (h->fmt == QUERY_FMT_CSV) {
+        /* CSV has no types: x-kura-column-types names them, in order
+         * (`kura sql --parquet` types its columns from it). */
+        buf_t t;
+        buf_init(&t, 1 << 20);
+        for (size_t i = 0; i < n; i++)
+            buf_printf(&t, "%s%s", i ? "," : "", types[i]);
+        if (buf_ok(&t))
+            http_set_header(h->r, "x-kura-column-types", buf_cstr(&t));
+        buf_release(&t);
         query_csv_row(h->out, n, (const char *const *)h->names);
     } else if (h->fmt == QUERY_FMT_JSON) {
         buf_puts(h->out, "{\"columns\":[");
@@ -154,7 +164,7 @@ void query_http(query_t *q, http_req_t *r, const auth_caller_t *caller, const ch
         json_decref(j);
         return;
     }
-    http_sink_t h = {.out = &r->out, .fmt = fmt, .a = r->arena};
+    http_sink_t h = {.r = r, .out = &r->out, .fmt = fmt, .a = r->arena};
     query_sink_t sink = {&h, h_header, h_row};
     query_ctx_t c = {.catalog = catalog, .database = db, .caller = caller};
     query_result_t res;

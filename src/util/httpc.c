@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -109,7 +110,37 @@ bool httpc_request(const char *host, unsigned port, const char *method, const ch
         return false;
     }
     out->status = status;
+    size_t hl = (size_t)(hdr_end - data) + 2; /* with the last line's CRLF */
+    if (hl > sizeof out->head - 1)
+        hl = sizeof out->head - 1;
+    memcpy(out->head, data, hl);
+    out->head[hl] = '\0';
     buf_append(&out->body, hdr_end + 4, raw.len - (size_t)(hdr_end + 4 - data));
     buf_release(&raw);
     return true;
+}
+
+bool httpc_response_header(const httpc_response_t *r, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    /* Header lines start after a CRLF; the status line never matches. */
+    for (const char *p = strstr(r->head, "\r\n"); p; p = strstr(p + 2, "\r\n")) {
+        const char *line = p + 2;
+        if (strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+            continue;
+        const char *v = line + nl + 1, *end = strstr(v, "\r\n");
+        if (!end)
+            return false;
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        size_t n = (size_t)(end - v);
+        if (n >= cap)
+            return false;
+        memcpy(out, v, n);
+        out[n] = '\0';
+        return true;
+    }
+    return false;
 }

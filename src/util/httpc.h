@@ -13,10 +13,17 @@ typedef struct {
     const char *name, *value;
 } httpc_header_t;
 
+#define HTTPC_MAX_HEAD 8192
+
 typedef struct {
     int status;
     buf_t body; /* caller releases with buf_release */
+    char head[HTTPC_MAX_HEAD]; /* the header lines, cut at HTTPC_MAX_HEAD - 1 */
 } httpc_response_t;
+
+/* The value of response header `name` (any case) into out (cap bytes,
+ * trimmed); false when absent or longer than cap - 1. */
+bool httpc_response_header(const httpc_response_t *r, const char *name, char *out, size_t cap);
 
 /* Parses "http://host:port" into host (cap bytes) and port. */
 bool httpc_parse_endpoint(const char *url, char *host, size_t cap, unsigned *port);

@@ -221,6 +221,40 @@ class SqlEndpoint(SqlTestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn(b"AccessDenied", p.stderr)
 
+    def test_6c_cli_writes_parquet_with_the_results_types(self):
+        """--parquet: read back with DuckDB (the node API), every column keeps
+        its type -- a text column of digits stays text -- and NULL stays
+        apart from the empty string."""
+        out = os.path.join(self._cli_home, "result.parquet")
+        env = self._cli_env({"KURA_ENDPOINT": self.endpoint})
+        sql = ("SELECT * FROM (VALUES ('0000000000000001', '123', 42, 1.5::DOUBLE, "
+               "TIMESTAMP '2025-01-01 10:00:00.5', true, NULL::INTEGER, '', 2.50::DECIMAL(4,2)), "
+               "('00000000000000ff', '456', -7, NULL, NULL, false, 3, NULL, NULL)) "
+               "t(seq, code, i, d, ts, b, n, e, dec)")
+        p = subprocess.run([kura_bin(), "sql", "--parquet", out, sql], env=env,
+                           capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        js = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
+        reader = (
+            "import { createRequire } from 'node:module';"
+            "const require = createRequire(process.cwd() + '/package.json');"
+            "const { DuckDBInstance } = require('@duckdb/node-api');"
+            "const c = await (await DuckDBInstance.create(':memory:')).connect();"
+            "const f = process.argv[1];"
+            "const t = (await c.runAndReadAll(`DESCRIBE SELECT * FROM '${f}'`)).getRowObjectsJS();"
+            "const r = (await c.runAndReadAll(`SELECT seq, code, i, d, CAST(ts AS VARCHAR) AS ts, "
+            "b, n, e, dec FROM '${f}' ORDER BY seq`)).getRows();"
+            "console.log(JSON.stringify({types: t.map((x) => x.column_type), rows: r}));")
+        q = subprocess.run(["node", "--input-type=module", "-e", reader, out], cwd=js,
+                           capture_output=True, timeout=60)
+        self.assertEqual(q.returncode, 0, q.stderr)
+        got = json.loads(q.stdout)
+        self.assertEqual(got["types"], ["VARCHAR", "VARCHAR", "INTEGER", "DOUBLE", "TIMESTAMP",
+                                        "BOOLEAN", "INTEGER", "VARCHAR", "VARCHAR"])
+        self.assertEqual(got["rows"], [
+            ["0000000000000001", "123", 42, 1.5, "2025-01-01 10:00:00.5", True, None, "", "2.50"],
+            ["00000000000000ff", "456", -7, None, None, False, 3, None, None]])
+
     def test_6b_cli_takes_endpoint_region_and_keys_from_an_aws_profile(self):
         """Like aws-cli: a named profile's keys from the credentials file and
         its endpoint_url and region from the config file."""

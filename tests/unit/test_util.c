@@ -1,5 +1,6 @@
 /* tests/unit/test_util.c: buffers, parsers, time formats, codecs, XML escaping. */
 #include "check.h"
+#include "util/httpc.h"
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/codec.h"
@@ -134,9 +135,28 @@ static void test_utf8_validation(void)
         CHECK(parse_utf8_valid(cases[i].s, strlen(cases[i].s)) == cases[i].ok, "case %zu", i);
 }
 
+/* Response headers as the CLI reads them: any case, trimmed, bounded. */
+static void test_httpc_response_headers(void)
+{
+    httpc_response_t r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.head, sizeof r.head,
+             "HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\n"
+             "X-Kura-Column-Types:  BIGINT,VARCHAR \r\nx-kura-column-typesx: no\r\n");
+    char v[64];
+    CHECK(httpc_response_header(&r, "x-kura-column-types", v, sizeof v), "found");
+    CHECK_EQ_STR(v, "BIGINT,VARCHAR", "trimmed value");
+    CHECK(httpc_response_header(&r, "content-type", v, sizeof v) && !strcmp(v, "text/csv"), "case");
+    CHECK(!httpc_response_header(&r, "x-kura-missing", v, sizeof v), "absent");
+    CHECK(!httpc_response_header(&r, "HTTP/1.1 200 OK", v, sizeof v), "the status line is no header");
+    char tiny[4];
+    CHECK(!httpc_response_header(&r, "x-kura-column-types", tiny, sizeof tiny), "too long");
+}
+
 int main(void)
 {
     RUN(test_utf8_validation);
+    RUN(test_httpc_response_headers);
     RUN(test_buf_refuses_to_grow_past_its_ceiling);
     RUN(test_parse_u64_bounds);
     RUN(test_time_formats_round_trip);
