@@ -507,6 +507,22 @@ tables_err_t tables_op_get_table_policy(tables_req_t *q)
     return table_conf_get(q, "resourcePolicy", "policy", NULL);
 }
 
+/* Sets (policy) or removes (NULL) the table's resource policy. */
+static tables_err_t table_policy_set(tables_req_t *q, json_t *policy, unsigned status)
+{
+    tables_rec_t b, tb;
+    tables_err_t e = table_for_change(q, &b, &tb);
+    if (e != TABLES_OK)
+        return e;
+    e = tables_set_member(q, &tb, TABLES_ERR_NO_TABLE, "policy", policy ? json_incref(policy) : NULL,
+                          false);
+    release2(&b, &tb);
+    if (e != TABLES_OK)
+        return e;
+    tables_reply_empty(q, status);
+    return TABLES_OK;
+}
+
 tables_err_t tables_op_put_table_policy(tables_req_t *q)
 {
     tables_err_t e = tables_req_json(q);
@@ -515,29 +531,12 @@ tables_err_t tables_op_put_table_policy(tables_req_t *q)
     json_t *v = json_object_get(q->json, "resourcePolicy");
     if ((e = tables_check_policy(q, v)) != TABLES_OK)
         return e;
-    tables_rec_t b, tb;
-    if ((e = table_for_change(q, &b, &tb)) != TABLES_OK)
-        return e;
-    e = tables_set_member(q, &tb, TABLES_ERR_NO_TABLE, "policy", json_incref(v), false);
-    release2(&b, &tb);
-    if (e != TABLES_OK)
-        return e;
-    tables_reply_empty(q, 200);
-    return TABLES_OK;
+    return table_policy_set(q, v, 200);
 }
 
 tables_err_t tables_op_delete_table_policy(tables_req_t *q)
 {
-    tables_rec_t b, tb;
-    tables_err_t e = table_for_change(q, &b, &tb);
-    if (e != TABLES_OK)
-        return e;
-    e = tables_set_member(q, &tb, TABLES_ERR_NO_TABLE, "policy", NULL, false);
-    release2(&b, &tb);
-    if (e != TABLES_OK)
-        return e;
-    tables_reply_empty(q, 204);
-    return TABLES_OK;
+    return table_policy_set(q, NULL, 204);
 }
 
 /* ---- maintenance ---------------------------------------------------------- */
