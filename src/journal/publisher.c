@@ -663,8 +663,9 @@ typedef struct {
 } pass_t;
 
 /* Upkeep runs on the journal table as it stands after the pass's appends:
- * record expiration, then small-file compaction. */
-static void upkeep_bucket(journal_t *j, const char *bucket, json_t *conf)
+ * record expiration, then -- when this pass added files -- small-file
+ * compaction (only publishing adds files, so an idle bucket costs nothing). */
+static void upkeep_bucket(journal_t *j, const char *bucket, json_t *conf, bool published)
 {
     arena_t *a = arena_new(0);
     dest_t d;
@@ -676,7 +677,8 @@ static void upkeep_bucket(journal_t *j, const char *bucket, json_t *conf)
         info.metadata_location)
         journal_records_expire(j, bucket, conf, &info, d.table_bucket, d.ns, d.table);
     /* Fresh info: expiration may have committed. */
-    if (tables_table_info(j->tables, a, d.table_bucket, d.ns, d.table, &info) == TABLES_OK &&
+    if (published &&
+        tables_table_info(j->tables, a, d.table_bucket, d.ns, d.table, &info) == TABLES_OK &&
         info.metadata_location)
         journal_compact(j, bucket, &info, d.table_bucket, d.ns, d.table);
 out:
@@ -696,7 +698,7 @@ static bool bucket_cb(void *arg, const store_bucket_t *b)
     if (a && store_bucket_conf_get(p->j->st, a, b->name, "metadata", &doc, &len) == STORE_OK) {
         json_t *conf = json_loadb(doc, len, 0, NULL);
         if (conf) {
-            size_t n;
+            size_t n, before = p->rows;
             uint64_t jupto = 0, iupto = 0;
             /* Drain the queue in batches, bounded per pass. */
             for (int i = 0;
@@ -708,7 +710,7 @@ static bool bucket_cb(void *arg, const store_bucket_t *b)
                 jupto = iupto;
             if (jupto)
                 store_journal_trim(p->j->st, b->name, jupto);
-            upkeep_bucket(p->j, b->name, conf);
+            upkeep_bucket(p->j, b->name, conf, p->rows > before);
         }
         json_decref(conf);
     }

@@ -231,6 +231,10 @@ void journal_compact(journal_t *j, const char *bucket, const tables_table_info_t
     buf_init(&sql, UPKEEP_SQL_MAX);
     if (!a || !journal_table_load(j, a, info, &io, &base))
         goto out;
+    /* The summary's file count first: most passes stop here, unread. */
+    if (summary_i64(ice_metadata_snapshot(base, -1), "total-data-files", INT64_MAX) <
+        JOURNAL_COMPACT_FILES)
+        goto out;
     ice_scan_t scan;
     ice_err_t err = {{0}};
     if (ice_scan_files(io, a, base, -1, &scan, &err) != ICE_OK)
